@@ -1,0 +1,53 @@
+"""Choices shared across the domain. A leaf module: it imports nothing local."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class NotificationChannel(models.TextChoices):
+    EMAIL = "email", _("E-mail")
+    WEBHOOK = "webhook", _("Webhook")
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed, will retry")
+    DEAD = "dead", _("Dead")
+
+
+class NotificationRecipient(models.TextChoices):
+    PARTNER = "partner", _("Partner")
+    EMPLOYEE = "employee", _("Employee")
+
+
+class PartnerChannels(models.TextChoices):
+    EMAIL = "email", _("E-mail only")
+    WEBHOOK = "webhook", _("Webhook only")
+    BOTH = "both", _("E-mail and webhook")
+
+
+class NotificationKind(models.TextChoices):
+    # To the partner
+    PARTNER_MEMBER_CLAIMED = "partner_member_claimed", _("Partner: new member")
+    PARTNER_MEMBER_RELEASED = "partner_member_released", _("Partner: member released")
+    PARTNER_MEMBER_REVOKED = "partner_member_revoked", _("Partner: member revoked")
+    PARTNER_MEMBER_EXPIRED = "partner_member_expired", _("Partner: member expired")
+    PARTNER_WEEKLY_DIGEST = "partner_weekly_digest", _("Partner: weekly members digest")
+    PARTNER_EVENT_ROSTER = "partner_event_roster", _("Partner: event attendee roster")
+    # To the employee: memberships
+    MEMBERSHIP_RECEIVED = "membership_received", _("Employee: claim received")
+    MEMBERSHIP_APPROVED = "membership_approved", _("Employee: claim approved")
+    MEMBERSHIP_DECLINED = "membership_declined", _("Employee: claim declined")
+    MEMBERSHIP_ACTIVE = "membership_active", _("Employee: membership active")
+    MEMBERSHIP_RELEASED = "membership_released", _("Employee: membership released")
+    MEMBERSHIP_REVOKED = "membership_revoked", _("Employee: membership revoked")
+    MEMBERSHIP_EXPIRED = "membership_expired", _("Employee: membership expired")
+    SEAT_OFFERED = "seat_offered", _("Employee: seat offered from the waitlist")
+    # To the employee: events
+    REGISTRATION_CONFIRMED = "registration_confirmed", _("Employee: registration confirmed")
+    REGISTRATION_WAITLISTED = "registration_waitlisted", _("Employee: waitlisted")
+    REGISTRATION_PROMOTED = "registration_promoted", _("Employee: promoted from the waitlist")
+    EVENT_REMINDER = "event_reminder", _("Employee: event reminder")
+    EVENT_CHANGED = "event_changed", _("Employee: event changed")
+    EVENT_CANCELLED = "event_cancelled", _("Employee: event cancelled")

@@ -1,0 +1,18 @@
+"""Domain errors. Each carries a translatable message that is safe to show the user."""
+
+from django.utils.translation import gettext_lazy as _
+
+
+class MembershipError(Exception):
+    default_message = _("That could not be done.")
+
+    def __init__(self, message=None) -> None:
+        self.message = message if message is not None else self.default_message
+        super().__init__(str(self.message))
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+
+class DeliveryFailed(Exception):  # noqa: N818 -- the event it reports
+    """A notification could not be delivered now but may succeed later (retryable)."""

@@ -1,0 +1,4 @@
+from .notifications import Notification
+from .partners import Partner
+
+__all__ = ["Notification", "Partner"]

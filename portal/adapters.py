@@ -1,0 +1,73 @@
+"""allauth adapters: they translate allauth's objects and delegate the rules to services."""
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from . import services
+
+
+def _claims(sociallogin) -> services.IdpClaims:
+    extra = sociallogin.account.extra_data or {}
+    if "userinfo" in extra or "id_token" in extra:
+        return services.claims_from_idp(
+            id_token=extra.get("id_token") or {}, userinfo=extra.get("userinfo") or {}
+        )
+    return services.claims_from_idp(id_token={}, userinfo=extra)
+
+
+def _refusal(request, message: str, *, status: int):
+    return render(request, "portal/signin_refused.html", {"message": message}, status=status)
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def is_open_for_signup(self, request) -> bool:
+        return False  # employees only arrive through SSO; no local sign-up
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    def is_open_for_signup(self, request, sociallogin) -> bool:
+        return True  # just-in-time accounts; pre_social_login has already vetted the identity
+
+    def pre_social_login(self, request, sociallogin) -> None:
+        claims = _claims(sociallogin)
+        user = sociallogin.user if sociallogin.is_existing else None
+        try:
+            services.sign_in_check(claims=claims, user=user)
+        except services.SignInRefused as refusal:
+            if refusal.deactivate and user is not None:
+                services.user_deactivate_from_idp(user=user)
+            raise ImmediateHttpResponse(
+                _refusal(request, str(refusal.message), status=403)
+            ) from None
+        if user is not None:
+            services.user_sync_from_idp(user=user, claims=claims)
+
+    def populate_user(self, request, sociallogin, data):
+        user = super().populate_user(request, sociallogin, data)
+        claims = _claims(sociallogin)
+        user.idp_subject = claims.subject
+        user.name = claims.name
+        user.employee_id = claims.employee_id
+        user.department = claims.department
+        user.idp_groups = claims.groups
+        return user
+
+    def save_user(self, request, sociallogin, form=None):
+        user = super().save_user(request, sociallogin, form)
+        return services.user_sync_from_idp(user=user, claims=_claims(sociallogin))
+
+    def on_authentication_error(
+        self, request, provider, error=None, exception=None, extra_context=None
+    ) -> None:
+        # A tampered or replayed callback (unknown state), a denied consent, a failed token
+        # exchange: one clear page, a 400, and nothing created.
+        raise ImmediateHttpResponse(
+            _refusal(
+                request,
+                _("The sign-in could not be completed. Please start again from the sign-in page."),
+                status=400,
+            )
+        )

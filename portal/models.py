@@ -1,0 +1,45 @@
+import zoneinfo
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+def validate_time_zone(value: str) -> None:
+    if value and value not in zoneinfo.available_timezones():
+        raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value})
+
+
+class User(AbstractUser):
+    """An employee (created just in time at the first SSO sign-in) or the break-glass admin."""
+
+    email = models.EmailField(_("e-mail address"), unique=True)
+    name = models.CharField(_("full name"), max_length=200, blank=True)
+    employee_id = models.CharField(_("employee id"), max_length=64, blank=True, db_index=True)
+    department = models.CharField(_("department"), max_length=200, blank=True)
+    idp_subject = models.CharField(
+        _("IdP subject"), max_length=255, unique=True, null=True, blank=True, editable=False
+    )
+    idp_groups = models.JSONField(_("IdP groups"), default=list, blank=True, editable=False)
+    idp_synced_at = models.DateTimeField(_("last synced from the IdP"), null=True, blank=True)
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text=_("Times are shown in this zone. Empty means the site's time zone."),
+    )
+
+    REQUIRED_FIELDS = ["email"]
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.name or self.email or self.username
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.get_full_name() or self.email

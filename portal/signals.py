@@ -1,0 +1,28 @@
+"""Receivers for framework signals (no domain effects live here)."""
+
+from allauth.account.signals import user_logged_in
+from django.conf import settings
+from django.contrib.auth.models import Group, Permission
+from django.db.models.signals import post_migrate
+from django.dispatch import receiver
+
+SSO_SESSION_KEY = "portal_signed_in_with_sso"
+
+
+@receiver(user_logged_in)
+def remember_sso_sign_in(sender, request, user, **kwargs) -> None:
+    # The admin lets staff in only after SSO (or the break-glass password + TOTP).
+    if kwargs.get("sociallogin") is not None:
+        request.session[SSO_SESSION_KEY] = True
+
+
+@receiver(post_migrate)
+def grant_programme_admin_permissions(sender, **kwargs) -> None:
+    """Programme admins may manage the whole domain app and look up users."""
+    if sender.name != "memberships":
+        return
+    group, _created = Group.objects.get_or_create(name=settings.PROGRAMME_ADMINS_GROUP)
+    permissions = Permission.objects.filter(
+        content_type__app_label="memberships"
+    ) | Permission.objects.filter(content_type__app_label="portal", codename__in=["view_user"])
+    group.permissions.set(permissions)
