@@ -1,5 +1,6 @@
 """Demo data for `make run`. Idempotent: running it twice changes nothing."""
 
+from .demo_events import seed_events
 from .models import Partner
 
 
@@ -18,4 +19,4 @@ def seed_partner() -> Partner:
 def seed_demo() -> list[str]:
     """Return a line of what was set up per area."""
     partner = seed_partner()
-    return [f"partner: {partner.name}"]
+    return [f"partner: {partner.name}", *seed_events(partner=partner)]

@@ -1,4 +1,5 @@
+from .audit import AuditEntry
 from .notifications import Notification
 from .partners import Partner
 
-__all__ = ["Notification", "Partner"]
+__all__ = ["AuditEntry", "Notification", "Partner"]

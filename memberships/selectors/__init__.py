@@ -1,0 +1,1 @@
+"""Read side: querysets and summaries that pages need, with a constant number of queries."""
