@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django_otp import devices_for_user
 from django_otp.admin import OTPAdminAuthenticationForm
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .signals import SSO_SESSION_KEY
 
@@ -25,6 +26,14 @@ class BreakGlassAuthenticationForm(OTPAdminAuthenticationForm):
         super().confirm_login_allowed(user)
         if not user.is_superuser or not any(devices_for_user(user, confirmed=True)):
             raise ValidationError(self.error_messages["not_break_glass"], code="not_break_glass")
+
+    def _chosen_device(self, user):
+        # The break-glass account has exactly one TOTP device (breakglass_totp replaces it), so
+        # the form needs no device picker.
+        return (
+            super()._chosen_device(user)
+            or TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        )
 
     def clean(self):
         cleaned = super().clean()
