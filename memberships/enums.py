@@ -51,3 +51,64 @@ class NotificationKind(models.TextChoices):
     EVENT_REMINDER = "event_reminder", _("Employee: event reminder")
     EVENT_CHANGED = "event_changed", _("Employee: event changed")
     EVENT_CANCELLED = "event_cancelled", _("Employee: event cancelled")
+
+
+class MembershipStatus(models.TextChoices):
+    PENDING_APPROVAL = "pending_approval", _("Waiting for approval")
+    PENDING_PARTNER = "pending_partner", _("Waiting for the partner")
+    ACTIVE = "active", _("Active")
+    DECLINED = "declined", _("Declined")
+    RELEASED = "released", _("Released")
+    REVOKED = "revoked", _("Revoked")
+    EXPIRED = "expired", _("Expired")
+
+
+# A live membership holds a seat; at most one per person and sponsorship (a constraint).
+LIVE_MEMBERSHIP_STATUSES = (
+    MembershipStatus.PENDING_APPROVAL,
+    MembershipStatus.PENDING_PARTNER,
+    MembershipStatus.ACTIVE,
+)
+
+
+class WaitlistStatus(models.TextChoices):
+    WAITING = "waiting", _("Waiting")
+    OFFERED = "offered", _("Seat offered")
+    LEFT = "left", _("Left the waitlist")
+
+
+class EventKind(models.TextChoices):
+    WORKSHOP = "workshop", _("Workshop")
+    WEBINAR = "webinar", _("Webinar")
+    CONFERENCE = "conference", _("Conference")
+    MEETUP = "meetup", _("Meetup")
+    WELL_BEING = "well_being", _("Well-being")
+    CAREER = "career", _("Career")
+
+
+class EventFormat(models.TextChoices):
+    ONLINE = "online", _("Online")
+    IN_PERSON = "in_person", _("In person")
+    HYBRID = "hybrid", _("Hybrid")
+
+
+class EventStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class RegistrationStatus(models.TextChoices):
+    CONFIRMED = "confirmed", _("Confirmed")
+    WAITLISTED = "waitlisted", _("Waitlisted")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+# A live registration holds a seat or a waitlist place; at most one per person and event.
+LIVE_REGISTRATION_STATUSES = (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)
+
+
+class ResourceKind(models.TextChoices):
+    WELL_BEING = "well_being", _("Well-being")
+    CAREER = "career", _("Career development")
+    GUIDE = "guide", _("Guide")
