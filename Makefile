@@ -4,9 +4,10 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 IDP_DIR := tests/idp
+A11Y_DIR := tests/a11y
 DEV_ENV := DEBUG=true
 
-.PHONY: run test install install-test idp-deps chromium migrate seed lint format clean
+.PHONY: run test install install-test idp-deps a11y-deps vendor-js screenshots chromium migrate seed lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +30,24 @@ $(IDP_DIR)/node_modules/.package-lock.json: $(IDP_DIR)/package-lock.json
 	touch $@
 
 idp-deps: $(IDP_DIR)/node_modules/.package-lock.json
+
+# axe-core for the accessibility tests (test-only, never served).
+$(A11Y_DIR)/node_modules/.package-lock.json: $(A11Y_DIR)/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is required (apt-get install nodejs npm)"; exit 1; }
+	npm ci --prefix $(A11Y_DIR) --no-audit --no-fund
+	touch $@
+
+a11y-deps: $(A11Y_DIR)/node_modules/.package-lock.json
+
+# Refresh static/js/htmx.min.js from the pinned npm package (the copy is committed, so
+# running the portal needs no npm).
+vendor-js:
+	npm ci --no-audit --no-fund
+	npm run vendor
+
+# docs/screenshots/*.png from a live server with demo data (headless chromium).
+screenshots: install-test idp-deps chromium
+	$(BIN)/python tests/system/screenshots.py
 
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
@@ -58,8 +77,8 @@ format: install-test
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install-test idp-deps chromium lint
+test: install-test idp-deps a11y-deps chromium lint
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) $(IDP_DIR)/node_modules var staticfiles
+	rm -rf $(VENV) $(IDP_DIR)/node_modules $(A11Y_DIR)/node_modules node_modules var staticfiles

@@ -6,7 +6,10 @@ from . import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("privacy/", views.privacy, name="privacy"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("memberships.urls")),
 ]
+
+handler500 = "portal.views.server_error"

@@ -3,8 +3,9 @@ import logging
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponseServerError, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from kombu import Connection
@@ -15,6 +16,20 @@ logger = logging.getLogger(__name__)
 @login_required
 def home(request):
     return render(request, "portal/home.html", {})
+
+
+@require_GET
+def privacy(request):
+    """Public: the footer links here from every page, the sign-in page included."""
+    return render(request, "portal/privacy.html")
+
+
+def server_error(request):
+    """The 500 page, rendered without the request context: nothing that can fail again
+    (database, session, user) is touched, only the names the page shows."""
+    template = loader.get_template("500.html")
+    context = {"PROGRAMME_NAME": settings.PROGRAMME_NAME, "SUPPORT_EMAIL": settings.SUPPORT_EMAIL}
+    return HttpResponseServerError(template.render(context))
 
 
 def _database_ok() -> bool:

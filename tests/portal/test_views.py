@@ -74,3 +74,54 @@ def test_unknown_page_renders_the_friendly_404(employee_client):
 
     assert response.status_code == 404
     assert "We can" in response.content.decode()
+
+
+def test_privacy_page_is_public_and_names_the_contact(client, settings):
+    response = client.get(reverse("privacy"))
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "<h1>Privacy: what the portal keeps and shares</h1>" in body
+    assert f'href="mailto:{settings.SUPPORT_EMAIL}"' in body
+
+
+def test_every_page_links_privacy_and_contact_in_the_footer(employee_client, settings):
+    response = employee_client.get(reverse("home"))
+
+    footer = response.content.decode().split('<footer class="site-footer">')[1]
+    assert f'href="{reverse("privacy")}"' in footer
+    assert f'href="mailto:{settings.SUPPORT_EMAIL}"' in footer
+
+
+def test_messages_are_announced_with_status_and_errors_with_alert(rf, employee):
+    from django.contrib.messages import constants, get_messages
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.template.loader import render_to_string
+
+    request = rf.get("/")
+    request.user = employee
+    request.session = {}
+    request._messages = FallbackStorage(request)
+    request._messages.add(constants.SUCCESS, "Saved.")
+    request._messages.add(constants.ERROR, "That failed.")
+
+    html = render_to_string(
+        "base.html#messages", {"messages": get_messages(request)}, request=request
+    )
+
+    status, alert = html.split('role="alert"')
+    assert 'role="status" aria-live="polite"' in status
+    assert '<p class="message message-success">Saved.</p>' in status
+    assert "That failed." not in status
+    assert '<p class="message message-error">That failed.</p>' in alert
+
+
+def test_server_error_page_renders_without_the_request_context(rf, settings):
+    from portal.views import server_error
+
+    response = server_error(rf.get("/"))
+
+    body = response.content.decode()
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in body
+    assert settings.PROGRAMME_NAME.replace("&", "&amp;") in body
