@@ -5,16 +5,24 @@ from celery import shared_task
 from .exceptions import DeliveryFailed
 
 
-@shared_task(
-    bind=True,
-    name="memberships.deliver_notification",
-    autoretry_for=(DeliveryFailed,),
-    retry_backoff=True,
-    retry_jitter=True,
-    max_retries=8,
-)
+@shared_task(bind=True, name="memberships.deliver_notification")
 def task_deliver_notification(self, *, notification_id: int) -> None:
-    """Deliver one outbox row. Safe to run twice: a delivered row is skipped."""
+    """Deliver one outbox row. Safe to run twice: a delivered row is skipped. On a
+    recoverable failure the service has recorded the attempt and its next time; the task
+    only schedules itself for then (the row's attempt count, not Celery's, ends it)."""
     from .services.notifications import notification_deliver  # noqa: PLC0415 -- leaf
 
-    notification_deliver(notification_id=notification_id, attempt=self.request.retries)
+    try:
+        notification_deliver(notification_id=notification_id, attempt=self.request.retries)
+    except DeliveryFailed as exc:
+        raise self.retry(
+            exc=exc, countdown=getattr(exc, "retry_in", None), max_retries=None
+        ) from exc
+
+
+@shared_task(name="memberships.sweep_notifications")
+def task_sweep_notifications() -> None:
+    """Queue again every notification that is overdue (lost message, broker outage)."""
+    from .services.notifications import notification_sweep  # noqa: PLC0415 -- leaf
+
+    notification_sweep()

@@ -42,6 +42,9 @@ class Notification(models.Model):
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now, db_index=True)
     last_error = models.TextField(_("last error"), blank=True)
+    # A worker's lease while it sends: nobody else sends until it expires. A worker killed
+    # mid-send leaves an expired lease behind, which the sweep picks up again.
+    locked_until = models.DateTimeField(_("being sent until"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
 

@@ -1,0 +1,136 @@
+"""The only module that talks to the outside world: SMTP (through Django's e-mail backend)
+and partner webhooks (HTTP POST signed the Standard Webhooks way). No ORM writes here.
+
+Recoverable failures (timeouts, refused connections, HTTP 5xx, 408 and 429, SMTP 4xx)
+raise `DeliveryFailed`; failures that a retry cannot fix (any other HTTP 4xx, SMTP 5xx)
+raise `DeliveryRejected`. Error texts never contain a secret."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import smtplib
+import time
+from collections.abc import Mapping
+
+import requests
+from django.core.mail import EmailMessage, get_connection
+
+from .exceptions import DeliveryFailed
+
+SIGNATURE_VERSION = "v1"
+SECRET_PREFIX = "whsec_"  # noqa: S105 -- a prefix, not a secret
+RETRYABLE_HTTP_STATUSES = {408, 429}
+# Webhooks older or newer than this are refused by verify_webhook (replay protection).
+TIMESTAMP_TOLERANCE_SECONDS = 5 * 60
+
+
+class DeliveryRejected(Exception):  # noqa: N818 -- the event it reports
+    """The recipient refused the message for good (a retry would fail the same way)."""
+
+
+def signing_key(secret: str) -> bytes:
+    """The HMAC key for a partner secret.
+
+    Standard Webhooks secrets look like `whsec_<base64>`: the part after the prefix is
+    base64-decoded. Any other secret (or a `whsec_` one whose rest is not base64) is used
+    as its UTF-8 bytes, whole."""
+    if secret.startswith(SECRET_PREFIX):
+        try:
+            return base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)
+        except (binascii.Error, ValueError):
+            pass
+    return secret.encode()
+
+
+def webhook_signature(*, secret: str, webhook_id: str, timestamp: int, body: bytes) -> str:
+    """`v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`."""
+    signed = f"{webhook_id}.{timestamp}.".encode() + body
+    digest = hmac.new(signing_key(secret), signed, hashlib.sha256).digest()
+    return f"{SIGNATURE_VERSION},{base64.b64encode(digest).decode()}"
+
+
+def webhook_headers(*, secret: str, webhook_id: str, body: bytes, timestamp: int | None = None):
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    return {
+        "content-type": "application/json",
+        "webhook-id": webhook_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": webhook_signature(
+            secret=secret, webhook_id=webhook_id, timestamp=timestamp, body=body
+        ),
+    }
+
+
+def verify_webhook(secret: str, headers: Mapping[str, str], body: bytes) -> bool:
+    """True if `headers` carry a valid, recent signature of `body` under `secret`.
+
+    What a partner runs on receipt; `headers` may use any letter case. Several space-
+    separated signatures are allowed (key rotation): one match is enough."""
+    lowered = {key.lower(): value for key, value in headers.items()}
+    try:
+        webhook_id = lowered["webhook-id"]
+        timestamp = int(lowered["webhook-timestamp"])
+        offered = lowered["webhook-signature"].split()
+    except (KeyError, ValueError):
+        return False
+    if abs(time.time() - timestamp) > TIMESTAMP_TOLERANCE_SECONDS:
+        return False
+    expected = webhook_signature(
+        secret=secret, webhook_id=webhook_id, timestamp=timestamp, body=body
+    )
+    return any(hmac.compare_digest(expected, candidate) for candidate in offered)
+
+
+def send_webhook(
+    url: str, secret: str, idempotency_key: str, body_bytes: bytes, timeout: float
+) -> int:
+    """POST `body_bytes` to `url`, signed with `secret`; return the HTTP status on 2xx."""
+    if not url:
+        raise DeliveryRejected("the partner has no webhook URL")
+    if not secret:
+        raise DeliveryRejected("the partner has no webhook signing secret")
+    headers = webhook_headers(secret=secret, webhook_id=idempotency_key, body=body_bytes)
+    try:
+        response = requests.post(
+            url, data=body_bytes, headers=headers, timeout=timeout, allow_redirects=False
+        )
+    except requests.Timeout as exc:
+        raise DeliveryFailed(f"webhook timed out after {timeout:g} s") from exc
+    except requests.RequestException as exc:
+        # The exception text names the URL and the reason, never the headers.
+        raise DeliveryFailed(f"webhook connection failed: {type(exc).__name__}") from exc
+    status = response.status_code
+    if 200 <= status < 300:
+        return status
+    detail = f"webhook answered HTTP {status}: {response.text[:200]}"
+    if status >= 500 or status in RETRYABLE_HTTP_STATUSES:
+        raise DeliveryFailed(detail)
+    raise DeliveryRejected(detail)
+
+
+def _smtp_code_is_permanent(code: int) -> bool:
+    return 500 <= code < 600
+
+
+def send_email(message: EmailMessage, timeout: float) -> None:
+    """Send one message through Django's configured e-mail backend."""
+    message.connection = get_connection(fail_silently=False, timeout=timeout)
+    try:
+        sent = message.send(fail_silently=False)
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = [code for code, _text in exc.recipients.values()]
+        if codes and all(_smtp_code_is_permanent(code) for code in codes):
+            raise DeliveryRejected(f"SMTP refused the recipient: {codes}") from exc
+        raise DeliveryFailed(f"SMTP refused the recipient for now: {codes}") from exc
+    except smtplib.SMTPResponseException as exc:
+        reason = f"SMTP {exc.smtp_code}"
+        if _smtp_code_is_permanent(exc.smtp_code):
+            raise DeliveryRejected(reason) from exc
+        raise DeliveryFailed(reason) from exc
+    except (smtplib.SMTPException, OSError) as exc:
+        raise DeliveryFailed(f"SMTP connection failed: {type(exc).__name__}") from exc
+    if not sent:
+        raise DeliveryFailed("the e-mail backend sent nothing")

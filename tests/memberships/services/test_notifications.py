@@ -1,0 +1,493 @@
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from memberships import services
+from memberships.enums import (
+    NotificationChannel,
+    NotificationKind,
+    NotificationStatus,
+    PartnerChannels,
+)
+from memberships.exceptions import DeliveryFailed
+from memberships.models import Notification
+from memberships.senders import DeliveryRejected
+from memberships.services.notifications import (
+    NotificationRetry,
+    notification_backoff_seconds,
+    notification_create,
+    notification_deliver,
+    notification_due_ids,
+    notification_resend,
+    notification_sweep,
+    notification_webhook_body,
+    notify_employee,
+    notify_partner,
+)
+from portal.celery import app as celery_app
+from tests.factories import PartnerFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.unit]
+
+DIGEST_PAYLOAD = {
+    "partner_name": "Association",
+    "member_count": 2,
+    "generated_on": "2026-01-05",
+    "attachments": [{"filename": "members.csv", "content": "a,b\n1,2\n", "mimetype": "text/csv"}],
+}
+
+
+class FakeWebhook:
+    """Stands in for senders.send_webhook (the partner's server); records each call."""
+
+    def __init__(self, *, failures=(), delay=0.0):
+        self.calls = []
+        self.failures = list(failures)
+        self.delay = delay
+        self.lock = threading.Lock()
+
+    def __call__(self, url, secret, idempotency_key, body_bytes, timeout):
+        with self.lock:
+            self.calls.append((url, secret, idempotency_key, body_bytes, timeout))
+            failure = self.failures.pop(0) if self.failures else None
+        time.sleep(self.delay)
+        if failure is not None:
+            raise failure
+        return 200
+
+
+@pytest.fixture
+def fake_webhook(monkeypatch):
+    def install(**kwargs):
+        fake = FakeWebhook(**kwargs)
+        monkeypatch.setattr(services.notifications, "send_webhook", fake)
+        return fake
+
+    return install
+
+
+@pytest.fixture
+def webhook_partner(db):
+    return PartnerFactory(
+        webhook_url="https://partner.example.org/hooks",
+        webhook_secret="whsec_dGVzdC1zZWNyZXQ=",
+        notification_channels=PartnerChannels.WEBHOOK,
+    )
+
+
+def make_webhook_notification(partner, key="membership:1:claimed:webhook", **fields):
+    return Notification.objects.create(
+        kind=NotificationKind.PARTNER_MEMBER_CLAIMED,
+        recipient="partner",
+        channel=NotificationChannel.WEBHOOK,
+        partner=partner,
+        payload={"membership": "m-1", "email": "alex@example.com"},
+        idempotency_key=key,
+        **fields,
+    )
+
+
+def test_notification_create_writes_row_and_delivers_after_commit(
+    partner, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        notification = notification_create(
+            kind=NotificationKind.PARTNER_WEEKLY_DIGEST,
+            channel=NotificationChannel.EMAIL,
+            payload=DIGEST_PAYLOAD,
+            idempotency_key="digest:1:2026-W02",
+            partner=partner,
+        )
+
+    notification.refresh_from_db()
+    assert len(callbacks) == 1
+    assert notification.status == NotificationStatus.DELIVERED
+    assert notification.attempts == 1
+    assert notification.to_email == partner.operations_email
+    assert [m.to for m in mailoutbox] == [[partner.operations_email]]
+    assert mailoutbox[0].attachments[0][0] == "members.csv"
+
+
+def test_notification_create_is_idempotent_per_key(partner, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        first = notification_create(
+            kind=NotificationKind.PARTNER_WEEKLY_DIGEST,
+            channel=NotificationChannel.EMAIL,
+            payload=DIGEST_PAYLOAD,
+            idempotency_key="digest:1:2026-W02",
+            partner=partner,
+        )
+        second = notification_create(
+            kind=NotificationKind.PARTNER_WEEKLY_DIGEST,
+            channel=NotificationChannel.EMAIL,
+            payload=DIGEST_PAYLOAD,
+            idempotency_key="digest:1:2026-W02",
+            partner=partner,
+        )
+
+    assert second.pk == first.pk
+    assert Notification.objects.count() == 1
+    assert len(callbacks) == 1
+
+
+def test_notify_partner_writes_one_row_per_chosen_channel(webhook_partner):
+    webhook_partner.notification_channels = PartnerChannels.BOTH
+    webhook_partner.save()
+
+    rows = notify_partner(
+        partner=webhook_partner,
+        kind=NotificationKind.PARTNER_MEMBER_RELEASED,
+        payload={"membership": "m-1"},
+        key="membership:1:released",
+    )
+
+    assert [(n.channel, n.idempotency_key) for n in rows] == [
+        ("email", "membership:1:released:email"),
+        ("webhook", "membership:1:released:webhook"),
+    ]
+
+
+def test_notify_employee_addresses_the_employee(employee):
+    notification = notify_employee(
+        user=employee,
+        kind=NotificationKind.MEMBERSHIP_RECEIVED,
+        payload={"sponsorship": "Association"},
+        key="membership:1:received",
+    )
+
+    assert (notification.recipient, notification.channel, notification.to_email) == (
+        "employee",
+        "email",
+        "alex@example.com",
+    )
+
+
+def test_notification_deliver_webhook_success_records_delivery(webhook_partner, fake_webhook):
+    fake = fake_webhook()
+    notification = make_webhook_notification(webhook_partner)
+
+    notification_deliver(notification_id=notification.pk, attempt=0)
+
+    notification.refresh_from_db()
+    assert (notification.status, notification.attempts, notification.locked_until) == (
+        NotificationStatus.DELIVERED,
+        1,
+        None,
+    )
+    assert notification.delivered_at is not None
+    assert fake.calls == [
+        (
+            "https://partner.example.org/hooks",
+            "whsec_dGVzdC1zZWNyZXQ=",
+            "membership:1:claimed:webhook",
+            notification_webhook_body(notification),
+            settings.NOTIFICATION_SEND_TIMEOUT,
+        )
+    ]
+
+
+def test_notification_webhook_body_is_type_timestamp_data(webhook_partner):
+    notification = make_webhook_notification(webhook_partner)
+
+    body = notification_webhook_body(notification)
+
+    assert body == (
+        b'{"data":{"email":"alex@example.com","membership":"m-1"},'
+        b'"timestamp":"' + notification.created_at.isoformat().encode() + b'",'
+        b'"type":"partner_member_claimed"}'
+    )
+
+
+def test_notification_deliver_recoverable_failure_is_recorded_then_raised(
+    webhook_partner, fake_webhook
+):
+    fake_webhook(failures=[DeliveryFailed("webhook answered HTTP 500: oops")])
+    notification = make_webhook_notification(webhook_partner)
+    before = timezone.now()
+
+    with pytest.raises(NotificationRetry) as raised:
+        notification_deliver(notification_id=notification.pk, attempt=0)
+
+    notification.refresh_from_db()
+    assert (notification.status, notification.attempts, notification.locked_until) == (
+        NotificationStatus.FAILED,
+        1,
+        None,
+    )
+    assert notification.last_error == "attempt 1: webhook answered HTTP 500: oops"
+    assert notification.next_attempt_at > before
+    assert 0 < raised.value.retry_in <= settings.NOTIFICATION_RETRY_BASE_SECONDS
+
+
+def test_notification_deliver_last_attempt_marks_dead_without_raising(
+    webhook_partner, fake_webhook, settings
+):
+    settings.NOTIFICATION_MAX_ATTEMPTS = 3
+    fake_webhook(failures=[DeliveryFailed("timed out")])
+    notification = make_webhook_notification(
+        webhook_partner, status=NotificationStatus.FAILED, attempts=2
+    )
+
+    notification_deliver(notification_id=notification.pk, attempt=2)
+
+    notification.refresh_from_db()
+    assert (notification.status, notification.attempts, notification.last_error) == (
+        NotificationStatus.DEAD,
+        3,
+        "attempt 3: timed out",
+    )
+
+
+def test_notification_deliver_permanent_refusal_is_dead_at_once(webhook_partner, fake_webhook):
+    fake_webhook(failures=[DeliveryRejected("webhook answered HTTP 410: gone")])
+    notification = make_webhook_notification(webhook_partner)
+
+    notification_deliver(notification_id=notification.pk, attempt=0)
+
+    notification.refresh_from_db()
+    assert (notification.status, notification.attempts, notification.last_error) == (
+        NotificationStatus.DEAD,
+        1,
+        "attempt 1: webhook answered HTTP 410: gone",
+    )
+
+
+def test_notification_deliver_skips_delivered_dead_and_leased_rows(webhook_partner, fake_webhook):
+    fake = fake_webhook()
+    delivered = make_webhook_notification(webhook_partner, "k1", status="delivered", attempts=1)
+    dead = make_webhook_notification(webhook_partner, "k2", status="dead", attempts=8)
+    leased = make_webhook_notification(
+        webhook_partner, "k3", locked_until=timezone.now() + timedelta(minutes=1)
+    )
+
+    results = [
+        notification_deliver(notification_id=n.pk, attempt=0) for n in (delivered, dead, leased)
+    ]
+
+    assert results == [None, None, None]
+    assert fake.calls == []
+    assert list(Notification.objects.order_by("pk").values_list("attempts", flat=True)) == [1, 8, 0]
+
+
+def test_notification_deliver_takes_an_expired_lease(webhook_partner, fake_webhook):
+    fake = fake_webhook()
+    notification = make_webhook_notification(
+        webhook_partner, locked_until=timezone.now() - timedelta(seconds=1)
+    )
+
+    notification_deliver(notification_id=notification.pk, attempt=0)
+
+    notification.refresh_from_db()
+    assert notification.status == NotificationStatus.DELIVERED
+    assert len(fake.calls) == 1
+
+
+def test_notification_deliver_missing_row_is_ignored(fake_webhook):
+    fake = fake_webhook()
+
+    result = notification_deliver(notification_id=987654, attempt=0)
+
+    assert result is None
+    assert fake.calls == []
+
+
+def test_notification_deliver_missing_template_is_dead_with_clear_error(partner, mailoutbox):
+    notification = Notification.objects.create(
+        kind="no_such_kind",
+        recipient="partner",
+        channel=NotificationChannel.EMAIL,
+        partner=partner,
+        to_email="ops@example.org",
+        idempotency_key="k",
+    )
+
+    notification_deliver(notification_id=notification.pk, attempt=0)
+
+    notification.refresh_from_db()
+    assert notification.status == NotificationStatus.DEAD
+    assert notification.last_error == (
+        "attempt 1: e-mail template missing: emails/no_such_kind-subject.txt"
+    )
+    assert mailoutbox == []
+
+
+def test_notification_deliver_email_renders_the_template_triplet(partner, mailoutbox):
+    notification = Notification.objects.create(
+        kind=NotificationKind.PARTNER_WEEKLY_DIGEST,
+        recipient="partner",
+        channel=NotificationChannel.EMAIL,
+        partner=partner,
+        to_email="ops@example.org",
+        payload=DIGEST_PAYLOAD,
+        idempotency_key="digest:1:2026-W02:email",
+    )
+
+    notification_deliver(notification_id=notification.pk, attempt=0)
+
+    [message] = mailoutbox
+    assert message.to == ["ops@example.org"]
+    assert message.subject == f"{settings.PROGRAMME_NAME}: weekly members list (2 members)"
+    assert "Hello Association team," in message.body
+    assert message.alternatives[0][1] == "text/html"
+    assert message.attachments == [("members.csv", "a,b\n1,2\n", "text/csv")]
+    assert message.extra_headers["X-Notification-Id"] == "digest:1:2026-W02:email"
+
+
+def test_notification_deliver_claims_the_row_with_a_conditional_update(
+    webhook_partner, fake_webhook
+):
+    fake_webhook()
+    notification = make_webhook_notification(webhook_partner)
+
+    with CaptureQueriesContext(connection) as queries:
+        notification_deliver(notification_id=notification.pk, attempt=0)
+
+    first = queries.captured_queries[0]["sql"]
+    assert first.startswith('UPDATE "memberships_notification" SET "locked_until"')
+    assert '"locked_until" < ' in first
+
+
+@pytest.mark.django_db(transaction=True)
+def test_notification_deliver_concurrent_workers_send_once(webhook_partner, fake_webhook):
+    fake = fake_webhook(delay=0.3)
+    notification = make_webhook_notification(webhook_partner)
+    barrier = threading.Barrier(4)
+
+    def worker():
+        try:
+            barrier.wait()
+            notification_deliver(notification_id=notification.pk, attempt=0)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    notification.refresh_from_db()
+    assert len(fake.calls) == 1
+    assert (notification.status, notification.attempts) == (NotificationStatus.DELIVERED, 1)
+
+
+@pytest.mark.parametrize(("attempts", "ceiling"), [(1, 30), (2, 60), (5, 480), (30, 21600)])
+def test_notification_backoff_seconds_grows_with_jitter(attempts, ceiling):
+    delays = [notification_backoff_seconds(attempts=attempts) for _ in range(50)]
+
+    assert all(ceiling / 2 <= delay <= ceiling for delay in delays)
+    assert len(set(delays)) > 1
+
+
+def test_notification_due_ids_picks_overdue_unleased_rows_only(webhook_partner):
+    now = timezone.now()
+    grace = timedelta(seconds=settings.NOTIFICATION_SWEEP_GRACE_SECONDS + 1)
+    overdue = make_webhook_notification(webhook_partner, "a", next_attempt_at=now - grace)
+    failed = make_webhook_notification(
+        webhook_partner, "b", status="failed", next_attempt_at=now - grace
+    )
+    expired = make_webhook_notification(
+        webhook_partner, "c", next_attempt_at=now - grace, locked_until=now - timedelta(seconds=1)
+    )
+    make_webhook_notification(webhook_partner, "fresh", next_attempt_at=now)
+    make_webhook_notification(
+        webhook_partner, "leased", next_attempt_at=now - grace, locked_until=now + grace
+    )
+    make_webhook_notification(
+        webhook_partner, "delivered", status="delivered", next_attempt_at=now - grace
+    )
+    make_webhook_notification(webhook_partner, "dead", status="dead", next_attempt_at=now - grace)
+
+    ids = notification_due_ids(limit=100)
+
+    assert sorted(ids) == sorted([overdue.pk, failed.pk, expired.pk])
+
+
+def test_notification_sweep_delivers_overdue_rows(webhook_partner, fake_webhook, settings):
+    settings.NOTIFICATION_SWEEP_GRACE_SECONDS = 0
+    fake = fake_webhook()
+    past = timezone.now() - timedelta(seconds=5)
+    make_webhook_notification(webhook_partner, "a", next_attempt_at=past)
+    make_webhook_notification(webhook_partner, "b", next_attempt_at=past)
+
+    queued = notification_sweep()
+
+    assert queued == 2
+    assert sorted(call[2] for call in fake.calls) == ["a", "b"]
+    assert set(Notification.objects.values_list("status", flat=True)) == {"delivered"}
+
+
+@pytest.fixture
+def not_eager():
+    """Queue on the in-memory broker without running the task, as with a real worker."""
+    celery_app.conf.task_always_eager = False
+    yield
+    celery_app.conf.task_always_eager = True
+
+
+def test_notification_sweep_pushes_queued_rows_back(webhook_partner, not_eager, settings):
+    settings.NOTIFICATION_SWEEP_GRACE_SECONDS = 0
+    notification = make_webhook_notification(
+        webhook_partner, next_attempt_at=timezone.now() - timedelta(seconds=5)
+    )
+
+    first = notification_sweep()
+    second = notification_sweep()
+
+    notification.refresh_from_db()
+    assert (first, second) == (1, 0)
+    assert notification.status == NotificationStatus.PENDING
+    assert notification.next_attempt_at > timezone.now() + timedelta(
+        seconds=settings.NOTIFICATION_REQUEUE_SECONDS - 5
+    )
+
+
+def test_notification_sweep_with_nothing_due_queues_nothing(webhook_partner, fake_webhook):
+    fake = fake_webhook()
+    make_webhook_notification(webhook_partner, "fresh")
+
+    queued = notification_sweep()
+
+    assert queued == 0
+    assert fake.calls == []
+
+
+def test_notification_resend_revives_a_dead_row_once(
+    webhook_partner, fake_webhook, django_capture_on_commit_callbacks
+):
+    fake = fake_webhook()
+    notification = make_webhook_notification(
+        webhook_partner, status="dead", attempts=8, last_error="attempt 8: down"
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first = notification_resend(notification=notification)
+    second = notification_resend(notification=notification)
+
+    notification.refresh_from_db()
+    assert (first, second) == (True, False)
+    assert (notification.status, notification.attempts) == (NotificationStatus.DELIVERED, 1)
+    assert len(fake.calls) == 1
+
+
+# Kinds whose templates are still being written with the flows that send them.
+KINDS_AWAITING_TEMPLATES = set(NotificationKind.values) - {NotificationKind.PARTNER_WEEKLY_DIGEST}
+
+
+def test_every_notification_kind_has_its_three_email_templates():
+    folder = Path(settings.BASE_DIR) / "templates" / "emails"
+    missing = {
+        kind
+        for kind in NotificationKind.values
+        for suffix in ("-subject.txt", "-body.txt", "-body.html")
+        if not (folder / f"{kind}{suffix}").exists()
+    }
+
+    assert missing - KINDS_AWAITING_TEMPLATES == set()
