@@ -26,3 +26,17 @@ def task_sweep_notifications() -> None:
     from .services.notifications import notification_sweep  # noqa: PLC0415 -- leaf
 
     notification_sweep()
+
+
+@shared_task(name="memberships.partner_weekly_digest")
+def task_partner_weekly_digest(*, partner_id: int | None = None) -> None:
+    """Queue the weekly members list for one partner, or for every active one (beat)."""
+    from .services.notifications import (  # noqa: PLC0415 -- leaf
+        partner_weekly_digest,
+        partner_weekly_digests,
+    )
+
+    if partner_id is None:
+        partner_weekly_digests()
+    else:
+        partner_weekly_digest(partner_id=partner_id)
