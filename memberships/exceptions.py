@@ -16,3 +16,22 @@ class MembershipError(Exception):
 
 class DeliveryFailed(Exception):  # noqa: N818 -- the event it reports
     """A notification could not be delivered now but may succeed later (retryable)."""
+
+
+class EventNotOpen(MembershipError):
+    default_message = _("This event is not open for registration.")
+
+
+class RegistrationClosed(MembershipError):
+    default_message = _("Registration for this event is closed.")
+
+
+class RegistrationNotYetOpen(MembershipError):
+    default_message = _("Registration for this event has not opened yet.")
+
+
+class MembersOnly(MembershipError):
+    default_message = _(
+        "This event is for members of the host association. Claim your sponsored "
+        "membership first, then register."
+    )

@@ -3,10 +3,35 @@ another's lines."""
 
 from django.urls import path  # noqa: F401 -- used by the areas' lists as they grow
 
+from .views import api_events
+from .views import events as event_views
+
 app_name = "memberships"
 
 claims_urlpatterns: list = []
-events_urlpatterns: list = []
-api_urlpatterns: list = []
+events_urlpatterns: list = [
+    path("events/", event_views.event_list, name="event-list"),
+    path("events/past/", event_views.event_past, name="event-past"),
+    path("events/<slug:slug>/", event_views.event_detail, name="event-detail"),
+    path("events/<slug:slug>/register/", event_views.event_register, name="event-register"),
+    path("events/<slug:slug>/cancel/", event_views.event_cancel, name="event-cancel"),
+    path("events/<slug:slug>/calendar.ics", event_views.event_calendar, name="event-calendar"),
+    path("calendar/<str:token>.ics", event_views.calendar_feed, name="calendar-feed"),
+    path("me/events/", event_views.my_events, name="my-events"),
+    path("me/settings/", event_views.my_settings, name="my-settings"),
+    path(
+        "me/settings/calendar-reset/",
+        event_views.calendar_token_reset,
+        name="calendar-token-reset",
+    ),
+    path("resources/", event_views.resource_list, name="resource-list"),
+]
+api_urlpatterns: list = [
+    path(
+        "api/partner/v1/events/<slug:slug>/registrations/",
+        api_events.event_registrations,
+        name="api-event-registrations",
+    ),
+]
 
 urlpatterns = claims_urlpatterns + events_urlpatterns + api_urlpatterns

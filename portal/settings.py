@@ -348,6 +348,9 @@ NOTIFICATION_SWEEP_GRACE_SECONDS = env_int("NOTIFICATION_SWEEP_GRACE_SECONDS", 6
 NOTIFICATION_REQUEUE_SECONDS = env_int("NOTIFICATION_REQUEUE_SECONDS", 300)
 NOTIFICATION_SWEEP_BATCH = env_int("NOTIFICATION_SWEEP_BATCH", 1000)
 
+# Events
+EVENT_REMINDER_HOURS = env_int("EVENT_REMINDER_HOURS", 24)  # how long before the start
+
 # Logging: to stdout, one line per record; secrets are never passed to a logger.
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOGGING = {

@@ -176,7 +176,7 @@ class Registration(models.Model):
         return self.status in LIVE_REGISTRATION_STATUSES
 
 
-def _new_feed_token() -> str:
+def new_feed_token() -> str:
     return secrets.token_urlsafe(32)
 
 
@@ -189,7 +189,7 @@ class CalendarFeed(models.Model):
         on_delete=models.CASCADE,
         related_name="calendar_feed",
     )
-    token = models.CharField(_("token"), max_length=64, unique=True, default=_new_feed_token)
+    token = models.CharField(_("token"), max_length=64, unique=True, default=new_feed_token)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     reset_at = models.DateTimeField(_("last reset"), null=True, blank=True)
 

@@ -1,0 +1,233 @@
+"""Read side of events: annotated querysets for the pages, so each runs a constant number of
+queries however many events and registrations there are."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from ..enums import LIVE_REGISTRATION_STATUSES, EventStatus, MembershipStatus, RegistrationStatus
+from ..models import Event, Membership, Registration, Resource
+
+# Memberships whose consented data the partner already holds.
+SHARED_MEMBERSHIP_STATUSES = (MembershipStatus.PENDING_PARTNER, MembershipStatus.ACTIVE)
+
+
+def _waitlist_ahead() -> Subquery:
+    """How many waitlisted registrations of the same event arrived before this one."""
+    ahead = (
+        Registration.objects.filter(event=OuterRef("event"), status=RegistrationStatus.WAITLISTED)
+        .filter(
+            Q(created_at__lt=OuterRef("created_at"))
+            | Q(created_at=OuterRef("created_at"), pk__lt=OuterRef("pk"))
+        )
+        .order_by()
+        .values("event")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Subquery(ahead, output_field=IntegerField())
+
+
+def registrations_with_position(qs: QuerySet[Registration]) -> QuerySet[Registration]:
+    """`waitlist_position` is 1 for the head of the waitlist, None when not waitlisted."""
+    return qs.annotate(
+        waitlist_position=Case(
+            When(
+                status=RegistrationStatus.WAITLISTED,
+                then=Coalesce(_waitlist_ahead(), Value(0)) + 1,
+            ),
+            default=None,
+            output_field=IntegerField(),
+        )
+    )
+
+
+def waitlist_position(*, registration: Registration) -> int | None:
+    if registration.status != RegistrationStatus.WAITLISTED:
+        return None
+    return (
+        registration.event.registrations.filter(status=RegistrationStatus.WAITLISTED)
+        .filter(
+            Q(created_at__lt=registration.created_at)
+            | Q(created_at=registration.created_at, pk__lt=registration.pk)
+        )
+        .count()
+        + 1
+    )
+
+
+def _with_counts(qs: QuerySet[Event]) -> QuerySet[Event]:
+    return qs.annotate(
+        confirmed_count=Count(
+            "registrations", filter=Q(registrations__status=RegistrationStatus.CONFIRMED)
+        ),
+        waitlisted_count=Count(
+            "registrations", filter=Q(registrations__status=RegistrationStatus.WAITLISTED)
+        ),
+    ).annotate(
+        seats_left=Case(
+            When(capacity__isnull=True, then=Value(None)),
+            When(capacity__lte=F("confirmed_count"), then=Value(0)),
+            default=F("capacity") - F("confirmed_count"),
+            output_field=IntegerField(),
+        )
+    )
+
+
+def _for_viewer(qs: QuerySet[Event], *, user) -> QuerySet[Event]:
+    """Preload the viewer's own live registration (as `viewer_registrations`)."""
+    mine = registrations_with_position(
+        Registration.objects.filter(user=user, status__in=LIVE_REGISTRATION_STATUSES)
+    )
+    return qs.prefetch_related(
+        Prefetch("registrations", queryset=mine, to_attr="viewer_registrations")
+    )
+
+
+def _search(qs: QuerySet[Event], text: str) -> QuerySet[Event]:
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import (  # noqa: PLC0415 -- PostgreSQL only
+            SearchQuery,
+            SearchVector,
+        )
+
+        vector = (
+            SearchVector("title", weight="A")
+            + SearchVector("summary", weight="B")
+            + SearchVector("body", weight="C")
+        )
+        return qs.annotate(search=vector).filter(
+            search=SearchQuery(text, search_type="websearch", config="english")
+        )
+    return qs.filter(
+        Q(title__icontains=text) | Q(summary__icontains=text) | Q(body__icontains=text)
+    )
+
+
+def event_list(
+    *,
+    user,
+    past: bool = False,
+    kind: str = "",
+    topic=None,
+    format: str = "",  # noqa: A002 -- the field's name
+    date_from=None,
+    date_to=None,
+    q: str = "",
+    hide_content_notes: bool = False,
+    now=None,
+) -> QuerySet[Event]:
+    """Published events (upcoming, or past when `past`) matching the filters, with seat counts
+    and the viewer's own registration. Dates are the viewer's local calendar days."""
+    now = now or timezone.now()
+    qs = Event.objects.filter(status=EventStatus.PUBLISHED)
+    if past:
+        qs = qs.filter(ends_at__lte=now).order_by("-starts_at", "-pk")
+    else:
+        qs = qs.filter(ends_at__gt=now).order_by("starts_at", "pk")
+    if kind:
+        qs = qs.filter(kind=kind)
+    if topic is not None:
+        qs = qs.filter(topics=topic)
+    if format:
+        qs = qs.filter(format=format)
+    if date_from:
+        qs = qs.filter(starts_at__date__gte=date_from)
+    if date_to:
+        qs = qs.filter(starts_at__date__lte=date_to)
+    if hide_content_notes:
+        qs = qs.filter(content_note_label="", content_note="")
+    if q:
+        qs = _search(qs, q)
+    qs = _with_counts(qs).select_related("partner").prefetch_related("topics")
+    return _for_viewer(qs, user=user)
+
+
+def event_for_viewer(*, user, slug: str) -> Event | None:
+    """One event as its page shows it; drafts only for staff. None if there is no such event."""
+    qs = Event.objects.filter(slug=slug)
+    if not user.is_staff:
+        qs = qs.exclude(status=EventStatus.DRAFT)
+    qs = _with_counts(qs).select_related("partner").prefetch_related("topics")
+    return _for_viewer(qs, user=user).first()
+
+
+def my_registrations(*, user) -> QuerySet[Registration]:
+    """The person's live registrations for events that have not ended, soonest first."""
+    qs = Registration.objects.filter(
+        user=user, status__in=LIVE_REGISTRATION_STATUSES, event__ends_at__gt=timezone.now()
+    ).exclude(event__status=EventStatus.DRAFT)
+    return (
+        registrations_with_position(qs)
+        .select_related("event", "event__partner")
+        .order_by("event__starts_at", "pk")
+    )
+
+
+def feed_events(*, user) -> QuerySet[Event]:
+    """Events in the person's calendar feed: their confirmed seats, cancelled events included
+    (so calendar apps show them as cancelled)."""
+    return (
+        Event.objects.filter(
+            registrations__user=user, registrations__status=RegistrationStatus.CONFIRMED
+        )
+        .exclude(status=EventStatus.DRAFT)
+        .select_related("partner")
+        .order_by("starts_at", "pk")
+        .distinct()
+    )
+
+
+def event_roster(*, event: Event) -> list[dict]:
+    """Confirmed attendees as the host may see them. Per attendee: what they agreed to share
+    with this partner when they claimed their membership (the membership's snapshot), else
+    name and e-mail if the event says they are shared with the host, else nothing but a
+    reference number."""
+    memberships = Membership.objects.filter(
+        sponsorship__partner_id=event.partner_id, status__in=SHARED_MEMBERSHIP_STATUSES
+    ).order_by("-claimed_at")
+    registrations = (
+        event.registrations.filter(status=RegistrationStatus.CONFIRMED)
+        .select_related("user")
+        .prefetch_related(
+            Prefetch("user__memberships", queryset=memberships, to_attr="host_memberships")
+        )
+        .order_by("created_at", "pk")
+    )
+    roster = []
+    for registration in registrations:
+        entry = {
+            "registration_id": registration.pk,
+            "registered_at": registration.created_at.isoformat(),
+        }
+        membership = next(iter(registration.user.host_memberships), None)
+        if membership is not None:
+            entry.update({key: str(value) for key, value in membership.shared_data.items()})
+            if membership.member_number:
+                entry["member_number"] = membership.member_number
+        elif event.shares_attendee_contact:
+            entry.update({"name": registration.user.display_name, "email": registration.user.email})
+        roster.append(entry)
+    return roster
+
+
+def resource_list(*, kind: str = "") -> QuerySet[Resource]:
+    qs = Resource.objects.select_related("partner").order_by("kind", "title", "pk")
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs

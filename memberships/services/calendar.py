@@ -1,0 +1,92 @@
+"""Calendar files (RFC 5545, made with `icalendar`) and the personal feed's secret token."""
+
+from __future__ import annotations
+
+import html
+import zoneinfo
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+import icalendar
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import strip_tags
+
+from ..enums import EventFormat, EventStatus
+from ..models import CalendarFeed, Event
+from ..models.events import new_feed_token
+
+PRODID = "-//Membership portal//Events//EN"
+
+
+def event_absolute_url(event: Event) -> str:
+    return settings.SITE_URL + reverse("memberships:event-detail", args=[event.slug])
+
+
+def event_uid(event: Event) -> str:
+    """Stable for the life of the event, so calendar apps update instead of duplicating."""
+    host = urlsplit(settings.SITE_URL).hostname or "localhost"
+    return f"event-{event.pk}@{host}"
+
+
+def _plain_text(event: Event) -> str:
+    body = html.unescape(strip_tags(event.body)).strip()
+    parts = [event.summary, body, event_absolute_url(event)]
+    return "\n\n".join(part for part in parts if part)
+
+
+def _vevent(event: Event, *, stamp) -> icalendar.Event:
+    zone = zoneinfo.ZoneInfo(event.time_zone)
+    vevent = icalendar.Event()
+    vevent.add("uid", event_uid(event))
+    vevent.add("dtstamp", stamp)
+    vevent.add("dtstart", event.starts_at.astimezone(zone))
+    vevent.add("dtend", event.ends_at.astimezone(zone))
+    vevent.add("summary", event.title)
+    vevent.add("description", _plain_text(event))
+    location = event.venue or (
+        str(EventFormat(event.format).label) if event.format == EventFormat.ONLINE else ""
+    )
+    if location:
+        vevent.add("location", location)
+    vevent.add("url", event_absolute_url(event))
+    vevent.add("sequence", event.sequence)
+    vevent.add("status", "CANCELLED" if event.status == EventStatus.CANCELLED else "CONFIRMED")
+    if event.updated_at:
+        vevent.add("last-modified", event.updated_at)
+    return vevent
+
+
+def calendar_for_events(events: Iterable[Event], *, name: str = "") -> bytes:
+    """One VCALENDAR with a VEVENT per event and the VTIMEZONEs they use."""
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    if name:
+        calendar.add("x-wr-calname", name)
+    stamp = timezone.now()
+    for event in events:
+        calendar.add_component(_vevent(event, stamp=stamp))
+    calendar.add_missing_timezones()
+    return calendar.to_ical()
+
+
+def calendar_feed_for_user(*, user) -> CalendarFeed:
+    """The person's feed token, made on first use."""
+    feed, _created = CalendarFeed.objects.get_or_create(user=user)
+    return feed
+
+
+@transaction.atomic
+def calendar_feed_reset(*, user) -> CalendarFeed:
+    """A new secret token: subscriptions with the old link stop working."""
+    feed, created = CalendarFeed.objects.select_for_update().get_or_create(user=user)
+    if not created:
+        feed.token = new_feed_token()
+        feed.reset_at = timezone.now()
+        feed.save(update_fields=["token", "reset_at"])
+    return feed

@@ -1,0 +1,217 @@
+"""Employee pages of events and resources, and the calendar files."""
+
+import nh3
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from ..enums import RegistrationStatus
+from ..exceptions import MembershipError
+from ..forms_events import EventFilterForm, ResourceFilterForm, TimeZoneForm
+from ..models import CalendarFeed
+from ..selectors import events as event_selectors
+from ..selectors.memberships import membership_is_active
+from ..services.calendar import calendar_feed_for_user, calendar_feed_reset, calendar_for_events
+from ..services.events import registration_cancel, registration_create, user_time_zone_update
+
+EVENTS_PER_PAGE = 20
+
+
+def _get_event_or_404(request, slug):
+    event = event_selectors.event_for_viewer(user=request.user, slug=slug)
+    if event is None:
+        raise Http404(_("No such event."))
+    return event
+
+
+def _own_registration(event):
+    return event.viewer_registrations[0] if event.viewer_registrations else None
+
+
+def _list_page(request, *, past: bool):
+    form = EventFilterForm(request.GET or None)
+    is_valid = form.is_valid() if form.is_bound else True
+    events = event_selectors.event_list(user=request.user, past=past, **form.filters())
+    page = Paginator(events, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "events": page.object_list,
+        "past": past,
+        "query_string": query.urlencode(),
+    }
+    template = (
+        "memberships/events/event_past.html" if past else "memberships/events/event_list.html"
+    )
+    return render(request, template, context, status=200 if is_valid else 400)
+
+
+@login_required
+@require_GET
+def event_list(request):
+    return _list_page(request, past=False)
+
+
+@login_required
+@require_GET
+def event_past(request):
+    return _list_page(request, past=True)
+
+
+@login_required
+@require_GET
+def event_detail(request, slug):
+    event = _get_event_or_404(request, slug)
+    registration = _own_registration(event)
+    is_member = (
+        membership_is_active(user=request.user, partner=event.partner)
+        if event.is_members_only
+        else True
+    )
+    context = {
+        "event": event,
+        "registration": registration,
+        "is_member": is_member,
+        "registration_is_open": event.registration_is_open(),
+        # Sanitised when shown: whatever an admin typed, no script or event handler survives.
+        "body_html": mark_safe(nh3.clean(event.body)),  # noqa: S308 -- cleaned by nh3
+        "membership_url": _membership_url(),
+    }
+    return render(request, "memberships/events/event_detail.html", context)
+
+
+def _membership_url() -> str:
+    try:
+        return reverse("memberships:membership")
+    except NoReverseMatch:  # the membership page lives in the claims area
+        return reverse("home")
+
+
+@login_required
+@require_POST
+def event_register(request, slug):
+    event = _get_event_or_404(request, slug)
+    try:
+        registration = registration_create(user=request.user, event=event)
+    except MembershipError as error:
+        messages.error(request, str(error))
+        return redirect("memberships:event-detail", slug=event.slug)
+    if registration.status == RegistrationStatus.CONFIRMED:
+        messages.success(request, _("You have a seat. We have e-mailed you the details."))
+    else:
+        messages.info(
+            request,
+            _("The event is full, so you are on the waitlist at position %(position)s.")
+            % {"position": event_selectors.waitlist_position(registration=registration)},
+        )
+    return redirect("memberships:event-detail", slug=event.slug)
+
+
+@login_required
+@require_POST
+def event_cancel(request, slug):
+    event = _get_event_or_404(request, slug)
+    registration = _own_registration(event)
+    if registration is None:
+        messages.info(request, _("You were not registered for this event."))
+        return redirect("memberships:event-detail", slug=event.slug)
+    try:
+        registration_cancel(registration=registration, actor=request.user)
+    except MembershipError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Your registration is cancelled."))
+    return redirect("memberships:event-detail", slug=event.slug)
+
+
+def _calendar_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+@require_GET
+def event_calendar(request, slug):
+    event = _get_event_or_404(request, slug)
+    return _calendar_response(calendar_for_events([event]), f"{event.slug}.ics")
+
+
+@require_GET
+def calendar_feed(request, token):
+    """No session: calendar apps fetch it with the secret token as the only credential."""
+    feed = get_object_or_404(
+        CalendarFeed.objects.select_related("user"), token=token, user__is_active=True
+    )
+    name = _("My events · %(name)s") % {"name": feed.user}
+    content = calendar_for_events(event_selectors.feed_events(user=feed.user), name=name)
+    response = _calendar_response(content, "my-events.ics")
+    response["Cache-Control"] = "private, max-age=900"
+    return response
+
+
+@login_required
+@require_GET
+def my_events(request):
+    registrations = event_selectors.my_registrations(user=request.user)
+    return render(request, "memberships/events/my_events.html", {"registrations": registrations})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_settings(request):
+    if request.method == "POST":
+        form = TimeZoneForm(request.POST)
+        if form.is_valid():
+            user_time_zone_update(user=request.user, time_zone=form.cleaned_data["time_zone"])
+            messages.success(request, _("Your time zone is saved."))
+            return redirect("memberships:my-settings")
+        status = 400
+    else:
+        form = TimeZoneForm(initial={"time_zone": request.user.time_zone})
+        status = 200
+    feed = calendar_feed_for_user(user=request.user)
+    feed_url = request.build_absolute_uri(
+        reverse("memberships:calendar-feed", kwargs={"token": feed.token})
+    )
+    context = {"form": form, "feed_url": feed_url, "feed": feed}
+    return render(request, "memberships/events/my_settings.html", context, status=status)
+
+
+@login_required
+@require_POST
+def calendar_token_reset(request):
+    calendar_feed_reset(user=request.user)
+    messages.success(
+        request,
+        _("Your calendar link is new. Subscribe again with it; the old link no longer works."),
+    )
+    return redirect("memberships:my-settings")
+
+
+@login_required
+@require_GET
+def resource_list(request):
+    form = ResourceFilterForm(request.GET or None)
+    is_valid = form.is_valid() if form.is_bound else True
+    kind = form.cleaned_data.get("kind", "") if is_valid and form.is_bound else ""
+    resources = list(event_selectors.resource_list(kind=kind))
+    # One membership check per partner (a handful), not per resource.
+    partners = {r.partner for r in resources if r.is_members_only}
+    member_of = {p.pk for p in partners if membership_is_active(user=request.user, partner=p)}
+    for resource in resources:
+        resource.is_open_to_viewer = (
+            not resource.is_members_only or resource.partner_id in member_of
+        )
+    context = {"form": form, "resources": resources, "membership_url": _membership_url()}
+    return render(
+        request, "memberships/events/resource_list.html", context, status=200 if is_valid else 400
+    )
