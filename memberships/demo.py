@@ -1,7 +1,35 @@
 """Demo data for `make run`. Idempotent: running it twice changes nothing."""
 
+import datetime
+
+from django.utils import timezone
+
 from .demo_events import seed_events
-from .models import Partner
+from .models import Partner, RosterEntry, Sponsorship
+
+DEMO_CONSENT = (
+    "I agree that the company sends the Trust & Safety Professional Association my work "
+    "e-mail, my full name and my employee id, so that the association can create and keep "
+    "my sponsored membership. The association uses them only for my membership. I can release "
+    "my membership at any time on this page; the association is then told that it has ended."
+)
+DEMO_DESCRIPTION = """\
+Full professional membership of the association for the term below.
+Live and recorded workshops on content policy, investigations and tooling.
+Conferences and regional meetups at member rates.
+The peer network: moderated forums and mentoring.
+Well-being and resiliency programmes for people who review harmful content.
+Career-development resources and a skills framework."""
+
+# HR's list: the demo people of the trust and safety team, by e-mail and employee id
+# (Sam, in marketing, is not on it), plus a colleague who has left.
+DEMO_ROSTER = [
+    ("alex@example.com", "E1001", "Trust & Safety", True),
+    ("jordan@example.com", "E1004", "Trust & Safety", True),
+    ("mei@example.com", "E1005", "Trust & Safety", True),
+    ("tomas@example.com", "E1006", "Trust & Safety", True),
+    ("robin.former@example.com", "E0999", "Trust & Safety", False),
+]
 
 
 def seed_partner() -> Partner:
@@ -16,7 +44,48 @@ def seed_partner() -> Partner:
     return partner
 
 
+def seed_sponsorship(*, partner: Partner) -> Sponsorship:
+    year = timezone.localdate().year
+    sponsorship, _created = Sponsorship.objects.update_or_create(
+        slug="example-corp-trust-safety",
+        defaults={
+            "partner": partner,
+            "name": "Example Corp Trust & Safety membership",
+            "company": "Example Corp",
+            "tier": "Professional",
+            "description": DEMO_DESCRIPTION,
+            "seats": 25,
+            "starts_on": datetime.date(year, 1, 1),
+            "ends_on": datetime.date(year + 1, 12, 31),
+            "eligible_groups": ["trust-safety"],
+            "uses_roster": True,
+            "requires_approval": False,
+            "shared_fields": ["email", "name", "employee_id"],
+            "consent_text": DEMO_CONSENT,
+            "consent_version": "2025-1",
+            "contact_email": "tns-programme@example.com",
+        },
+    )
+    for email, employee_id, department, is_eligible in DEMO_ROSTER:
+        RosterEntry.objects.update_or_create(
+            sponsorship=sponsorship,
+            email=email,
+            defaults={
+                "employee_id": employee_id,
+                "department": department,
+                "is_eligible": is_eligible,
+            },
+        )
+    return sponsorship
+
+
 def seed_demo() -> list[str]:
     """Return a line of what was set up per area."""
     partner = seed_partner()
-    return [f"partner: {partner.name}", *seed_events(partner=partner)]
+    sponsorship = seed_sponsorship(partner=partner)
+    return [
+        f"partner: {partner.name}",
+        f"sponsorship: {sponsorship.name} ({sponsorship.seats} seats, "
+        f"roster of {sponsorship.roster_entries.count()})",
+        *seed_events(partner=partner),
+    ]

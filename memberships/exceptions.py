@@ -18,6 +18,34 @@ class DeliveryFailed(Exception):  # noqa: N818 -- the event it reports
     """A notification could not be delivered now but may succeed later (retryable)."""
 
 
+class NotEligible(MembershipError):
+    default_message = _("You are not eligible for this membership.")
+
+
+class SeatsExhausted(MembershipError):
+    default_message = _("All seats of this membership are taken. You can join the waitlist.")
+
+
+class AlreadyMember(MembershipError):
+    default_message = _("You already hold this membership.")
+
+    def __init__(self, message=None, *, membership=None) -> None:
+        super().__init__(message)
+        self.membership = membership
+
+
+class ConsentRequired(MembershipError):
+    default_message = _("Please tick the box to agree to share your details with the partner.")
+
+
+class InvalidTransition(MembershipError):
+    default_message = _("This membership cannot be changed that way in its current state.")
+
+
+class RosterInvalid(MembershipError):
+    default_message = _("The roster file has errors; nothing was imported.")
+
+
 class EventNotOpen(MembershipError):
     default_message = _("This event is not open for registration.")
 

@@ -3,12 +3,23 @@ another's lines."""
 
 from django.urls import path  # noqa: F401 -- used by the areas' lists as they grow
 
+from .views import api as membership_api
 from .views import api_events
+from .views import claims as claim_views
 from .views import events as event_views
 
 app_name = "memberships"
 
-claims_urlpatterns: list = []
+claims_urlpatterns: list = [
+    path("membership/", claim_views.membership_page, name="membership"),
+    path("membership/claim/", claim_views.membership_claim, name="membership-claim"),
+    path("membership/waitlist/", claim_views.membership_waitlist, name="membership-waitlist"),
+    path(
+        "membership/<uuid:public_id>/release/",
+        claim_views.membership_release,
+        name="membership-release",
+    ),
+]
 events_urlpatterns: list = [
     path("events/", event_views.event_list, name="event-list"),
     path("events/past/", event_views.event_past, name="event-past"),
@@ -27,6 +38,16 @@ events_urlpatterns: list = [
     path("resources/", event_views.resource_list, name="resource-list"),
 ]
 api_urlpatterns: list = [
+    path(
+        "api/partner/v1/memberships/",
+        membership_api.membership_list_api,
+        name="api-membership-list",
+    ),
+    path(
+        "api/partner/v1/memberships/<uuid:public_id>/activate",
+        membership_api.membership_activate_api,
+        name="api-membership-activate",
+    ),
     path(
         "api/partner/v1/events/<slug:slug>/registrations/",
         api_events.event_registrations,

@@ -145,10 +145,19 @@ def user_sync_from_idp(*, user: User, claims: IdpClaims) -> User:
     return user
 
 
+@transaction.atomic
 def user_deactivate_from_idp(*, user: User) -> User:
-    """The IdP says this person has left: lock the account."""
+    """The IdP says this person has left: lock the account and revoke their live
+    memberships (partners told, seats freed). Idempotent."""
+    from memberships.services.claims import (  # noqa: PLC0415 -- circular import
+        membership_revoke_all_for_user,
+    )
+
     if user.is_active:
         user.is_active = False
         user.save(update_fields=["is_active"])
         logger.info("user %s deactivated: the IdP reports the account inactive", user.pk)
+    membership_revoke_all_for_user(
+        user=user, reason=str(_("The company account was deactivated (left the company)."))
+    )
     return user

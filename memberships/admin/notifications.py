@@ -2,4 +2,3 @@ from django.contrib import admin
 
 from ..models import Partner
 
-admin.site.register(Partner)

@@ -1,8 +1,10 @@
 from .audit import AuditEntry
 from .events import CalendarFeed, Event, Registration, Topic
+from .memberships import Membership, SeatWaitlistEntry
 from .notifications import Notification
 from .partners import Partner
 from .resources import Resource
+from .sponsorships import RosterEntry, Sponsorship
 
 __all__ = [
     "AuditEntry",
@@ -13,4 +15,8 @@ __all__ = [
     "Resource",
     "Notification",
     "Partner",
+    "Membership",
+    "SeatWaitlistEntry",
+    "RosterEntry",
+    "Sponsorship",
 ]

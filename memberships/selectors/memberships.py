@@ -1,0 +1,231 @@
+"""Read side of memberships: what the membership page and the home page show, in a constant
+number of queries."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..enums import LIVE_MEMBERSHIP_STATUSES, MembershipStatus, WaitlistStatus
+from ..models import Membership, SeatWaitlistEntry, Sponsorship
+from ..models.sponsorships import SHAREABLE_FIELDS
+from ..services.eligibility import (
+    ELIGIBLE,
+    FULL,
+    Eligibility,
+    eligibility_for,
+    roster_entries_for_user,
+    roster_entry_for,
+)
+
+
+def membership_is_active(*, user, partner) -> bool:
+    """True when `user` holds an active membership with `partner` (one query)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return Membership.objects.filter(
+        user=user, sponsorship__partner=partner, status=MembershipStatus.ACTIVE
+    ).exists()
+
+
+def sponsorships_with_seats() -> QuerySet[Sponsorship]:
+    """Sponsorships with their partner and `seats_used` (live memberships) annotated."""
+    return Sponsorship.objects.select_related("partner").annotate(
+        seats_used=Count("memberships", filter=Q(memberships__status__in=LIVE_MEMBERSHIP_STATUSES))
+    )
+
+
+def seats_left(sponsorship: Sponsorship) -> int | None:
+    """None means unlimited. Needs the `seats_used` annotation."""
+    if sponsorship.seats is None:
+        return None
+    return max(sponsorship.seats - sponsorship.seats_used, 0)
+
+
+@dataclass(frozen=True)
+class TimelineStep:
+    label: str
+    at: datetime.datetime | None
+    note: str = ""
+
+
+def membership_timeline(membership: Membership) -> list[TimelineStep]:
+    """The status history of one membership, from its own timestamps (no query)."""
+    steps = [TimelineStep(_("Claimed; you agreed to share your details"), membership.claimed_at)]
+    if membership.approved_at:
+        steps.append(TimelineStep(_("Approved by the programme team"), membership.approved_at))
+    if membership.shared_at:
+        steps.append(
+            TimelineStep(
+                _("Your details were sent to %(partner)s")
+                % {"partner": membership.sponsorship.partner.name},
+                membership.shared_at,
+            )
+        )
+    if membership.activated_at:
+        steps.append(
+            TimelineStep(
+                _("Activated by %(partner)s") % {"partner": membership.sponsorship.partner.name},
+                membership.activated_at,
+                _("Member number %(number)s") % {"number": membership.member_number},
+            )
+        )
+    if membership.ended_at:
+        steps.append(
+            TimelineStep(
+                str(membership.get_status_display()), membership.ended_at, membership.end_reason
+            )
+        )
+    return steps
+
+
+def membership_receipt(membership: Membership) -> list[tuple[str, str]]:
+    """The fields and values sent (or to be sent) to the partner, with their labels."""
+    return [
+        (str(SHAREABLE_FIELDS.get(name, name)), value)
+        for name, value in membership.shared_data.items()
+    ]
+
+
+@dataclass
+class SponsorshipSection:
+    sponsorship: Sponsorship
+    eligibility: Eligibility
+    membership: Membership | None = None
+    past_memberships: list[Membership] = field(default_factory=list)
+    waitlist_entry: SeatWaitlistEntry | None = None
+    shared_preview: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def seats_left(self) -> int | None:
+        return seats_left(self.sponsorship)
+
+    @property
+    def timeline(self) -> list[TimelineStep]:
+        return membership_timeline(self.membership) if self.membership else []
+
+    @property
+    def receipt(self) -> list[tuple[str, str]]:
+        return membership_receipt(self.membership) if self.membership else []
+
+    @property
+    def can_claim(self) -> bool:
+        return self.membership is None and self.eligibility.is_eligible
+
+    @property
+    def can_join_waitlist(self) -> bool:
+        return (
+            self.membership is None
+            and self.waitlist_entry is None
+            and self.eligibility.can_join_waitlist
+        )
+
+
+def membership_page_for_user(
+    *, user, today: datetime.date | None = None
+) -> list[SponsorshipSection]:
+    """One section per sponsorship the employee can see: those not yet ended, and any they
+    held a membership in. Four queries whatever the data size."""
+    today = today or timezone.localdate()
+    memberships = list(
+        Membership.objects.filter(user=user)
+        .select_related("sponsorship__partner")
+        .order_by("-claimed_at", "-pk")
+    )
+    held_ids = {m.sponsorship_id for m in memberships}
+    sponsorships = list(
+        sponsorships_with_seats()
+        .filter(Q(ends_on__gte=today) | Q(pk__in=held_ids))
+        .order_by("starts_on", "name", "pk")
+    )
+    roster = roster_entries_for_user(user=user, sponsorship_ids=[s.pk for s in sponsorships])
+    waiting = {
+        e.sponsorship_id: e
+        for e in SeatWaitlistEntry.objects.filter(
+            user=user, status=WaitlistStatus.WAITING, sponsorship__in=sponsorships
+        )
+    }
+    sections = []
+    for sponsorship in sponsorships:
+        own = [m for m in memberships if m.sponsorship_id == sponsorship.pk]
+        live = next((m for m in own if m.status in LIVE_MEMBERSHIP_STATUSES), None)
+        entries = [e for e in roster if e.sponsorship_id == sponsorship.pk]
+        section = SponsorshipSection(
+            sponsorship=sponsorship,
+            eligibility=eligibility_for(
+                user=user,
+                sponsorship=sponsorship,
+                roster_entry=roster_entry_for(user=user, entries=entries),
+                seats_used=sponsorship.seats_used,
+            ),
+            membership=live,
+            past_memberships=[m for m in own if m is not live],
+            waitlist_entry=waiting.get(sponsorship.pk),
+            shared_preview=[
+                (label, str(getattr(user, name, "") or ""))
+                for name, label in sponsorship.shared_field_labels()
+            ],
+        )
+        sections.append(section)
+    return sections
+
+
+@dataclass(frozen=True)
+class MembershipSummary:
+    state: str  # "none", "eligible", "full", "ineligible", or a MembershipStatus value
+    membership: Membership | None
+    reason: str
+    next_url: str
+
+
+def membership_summary_for_user(*, user) -> MembershipSummary:
+    """What the home page says about the membership: at most three queries."""
+    url = reverse("memberships:membership")
+    membership = (
+        Membership.objects.filter(user=user, status__in=LIVE_MEMBERSHIP_STATUSES)
+        .select_related("sponsorship__partner")
+        .order_by("-claimed_at")
+        .first()
+    )
+    if membership is not None:
+        return MembershipSummary(
+            state=membership.status,
+            membership=membership,
+            reason=str(membership.get_status_display()),
+            next_url=url,
+        )
+    today = timezone.localdate()
+    sponsorships = list(sponsorships_with_seats().filter(ends_on__gte=today).order_by("starts_on"))
+    if not sponsorships:
+        return MembershipSummary(
+            state="none",
+            membership=None,
+            reason=_("There is no sponsored membership open right now."),
+            next_url=url,
+        )
+    roster = roster_entries_for_user(user=user, sponsorship_ids=[s.pk for s in sponsorships])
+    results = [
+        eligibility_for(
+            user=user,
+            sponsorship=s,
+            roster_entry=roster_entry_for(
+                user=user, entries=[e for e in roster if e.sponsorship_id == s.pk]
+            ),
+            seats_used=s.seats_used,
+        )
+        for s in sponsorships
+    ]
+    for wanted, state in ((ELIGIBLE, "eligible"), (FULL, "full")):
+        found = next((r for r in results if r.code == wanted), None)
+        if found is not None:
+            return MembershipSummary(
+                state=state, membership=None, reason=found.reason, next_url=url
+            )
+    return MembershipSummary(
+        state="ineligible", membership=None, reason=results[0].reason, next_url=url
+    )
