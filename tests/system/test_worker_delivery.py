@@ -1,0 +1,234 @@
+"""Delivery through a real Redis and a real Celery worker process (not eager mode)."""
+
+import base64
+import datetime
+import json
+import time
+from email import message_from_bytes, policy
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.db import connection, transaction
+
+from memberships.enums import NotificationKind, NotificationStatus, PartnerChannels
+from memberships.models import Notification, Sponsorship
+from memberships.senders import verify_webhook
+from memberships.services.claims import membership_claim
+from memberships.services.notifications import notify_partner, partner_weekly_digest
+from memberships.tasks import task_sweep_notifications
+from portal.celery import app as celery_app
+from tests.factories import PartnerFactory, UserFactory
+from tests.system.worker_harness import (
+    Receiver,
+    Redis,
+    Worker,
+    free_port,
+    use_broker,
+    wait_until,
+    worker_env,
+)
+
+pytestmark = [pytest.mark.system, pytest.mark.django_db(transaction=True)]
+
+SECRET = "whsec_" + base64.b64encode(b"partner-shared-secret-0123456789").decode()
+
+
+@pytest.fixture
+def redis(tmp_path):
+    server = Redis(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def broker(redis):
+    """This test process publishes to the private Redis, for real (not eager)."""
+    use_broker(celery_app, redis.url, eager=False)
+    yield redis
+    use_broker(celery_app, "memory://", eager=True)
+
+
+@pytest.fixture
+def make_worker(broker, tmp_path):
+    workers = []
+
+    def make(**extra_env) -> Worker:
+        env = worker_env(
+            database_name=connection.settings_dict["NAME"],
+            broker_url=broker.url,
+            var_dir=tmp_path / "var",
+            **extra_env,
+        )
+        worker = Worker(env=env, log_path=tmp_path / f"worker-{len(workers)}.log")
+        workers.append(worker)
+        worker.start()
+        return worker
+
+    yield make
+    for worker in workers:
+        worker.stop()
+
+
+@pytest.fixture
+def receiver():
+    server = Receiver()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def webhook_partner(receiver):
+    return PartnerFactory(
+        webhook_url=receiver.url,
+        webhook_secret=SECRET,
+        notification_channels=PartnerChannels.WEBHOOK,
+    )
+
+
+def notify(partner, n: int) -> Notification:
+    with transaction.atomic():
+        [notification] = notify_partner(
+            partner=partner,
+            kind=NotificationKind.PARTNER_MEMBER_RELEASED,
+            payload={"membership": f"m-{n}", "released_at": "2026-01-05T10:00:00+00:00"},
+            key=f"membership:{n}:released",
+        )
+    return notification
+
+
+def status_of(notification: Notification) -> str:
+    notification.refresh_from_db()
+    return notification.status
+
+
+def test_worker_retries_a_failing_endpoint_with_the_same_webhook_id(
+    make_worker, receiver, webhook_partner
+):
+    receiver.statuses = [500, 500]
+    make_worker()
+
+    notification = notify(webhook_partner, 1)
+
+    assert wait_until(lambda: status_of(notification) == "delivered", timeout=30)
+    assert notification.attempts == 3
+    assert receiver.ids() == [notification.idempotency_key] * 3
+    assert all(verify_webhook(SECRET, r.headers, r.body) for r in receiver.requests)
+    assert json.loads(receiver.requests[-1].body)["data"]["membership"] == "m-1"
+    assert not verify_webhook(
+        "whsec_" + base64.b64encode(b"wrong").decode(),
+        receiver.requests[-1].headers,
+        receiver.requests[-1].body,
+    )
+
+
+def test_claims_during_a_broker_outage_are_delivered_once_when_it_returns(
+    broker, make_worker, receiver, webhook_partner
+):
+    sponsorship = Sponsorship.objects.create(
+        partner=webhook_partner,
+        name="T&S 2026",
+        slug="ts-2026",
+        company="Example Corp",
+        starts_on=datetime.date(2020, 1, 1),
+        ends_on=datetime.date(2099, 12, 31),
+        eligible_groups=["trust-safety"],
+        shared_fields=["email", "name"],
+        consent_text="I agree to share my work e-mail and name.",
+        consent_version="v1",
+        contact_email="programme@example.com",
+    )
+    employees = UserFactory.create_batch(20, idp_groups=["trust-safety"])
+    make_worker()
+    broker.stop()
+
+    started = time.monotonic()
+    memberships = [
+        membership_claim(user=user, sponsorship=sponsorship, consent_version="v1")
+        for user in employees
+    ]
+    outage_seconds = time.monotonic() - started
+    webhooks = Notification.objects.filter(channel="webhook")
+
+    assert len(memberships) == 20
+    assert outage_seconds < 20  # each request gives up on the broker within a second
+    assert set(webhooks.values_list("status", flat=True)) == {"pending"}
+    assert webhooks.count() == 20
+
+    broker.start()
+    task_sweep_notifications.delay()
+
+    assert wait_until(
+        lambda: webhooks.filter(status="delivered").count() == 20, timeout=45, interval=0.5
+    )
+    time.sleep(1)  # anything sent twice would arrive now
+    ids = receiver.ids()
+    assert len(ids) == 20
+    assert sorted(set(ids)) == sorted(webhooks.values_list("idempotency_key", flat=True))
+
+
+def test_a_worker_killed_mid_delivery_is_replaced_and_delivers_once(
+    make_worker, receiver, webhook_partner
+):
+    receiver.delay, receiver.slow_requests = 3.0, 1
+    first = make_worker(NOTIFICATION_LEASE_SECONDS="4")
+    notification = notify(webhook_partner, 7)
+    assert receiver.first_request.wait(timeout=20)
+
+    first.kill()  # SIGKILL to the whole worker while the partner is still answering
+    assert status_of(notification) == NotificationStatus.PENDING
+    make_worker(NOTIFICATION_LEASE_SECONDS="4")
+
+    def delivered_after_sweep() -> bool:
+        if status_of(notification) == "delivered":
+            return True
+        task_sweep_notifications.delay()  # picks the row up once the dead worker's lease ends
+        return False
+
+    assert wait_until(delivered_after_sweep, timeout=40, interval=1)
+    # Sent once by the killed worker (no answer recorded) and once by its replacement.
+    assert receiver.ids() == [notification.idempotency_key] * 2
+    assert notification.attempts == 1
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.envelopes = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 -- aiosmtpd's name
+        self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_server():
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, inbox
+    controller.stop()
+
+
+def test_an_email_reaches_a_real_smtp_server(make_worker, smtp_server):
+    controller, inbox = smtp_server
+    make_worker(
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=str(controller.port),
+    )
+    partner = PartnerFactory(name="Safety Guild", operations_email="ops@guild.example.org")
+
+    notification = partner_weekly_digest(partner_id=partner.pk, today=datetime.date(2026, 1, 5))
+
+    assert wait_until(lambda: status_of(notification) == "delivered", timeout=30)
+    [envelope] = inbox.envelopes
+    message = message_from_bytes(envelope.content, policy=policy.default)
+    assert envelope.rcpt_tos == ["ops@guild.example.org"]
+    assert message["Subject"] == (
+        "Trust & Safety Membership Programme: weekly members list (0 members)"
+    )
+    assert "Hello Safety Guild team," in message.get_body(("plain",)).get_content()
+    assert [part.get_filename() for part in message.iter_attachments()] == [
+        "safety-guild-members-2026-W02.csv"
+    ]
