@@ -10,12 +10,35 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from kombu import Connection
 
+from memberships.enums import LIVE_REGISTRATION_STATUSES
+from memberships.models import Registration
+from memberships.selectors.events import event_list, my_registrations, resource_list
+from memberships.selectors.memberships import membership_summary_for_user
+
 logger = logging.getLogger(__name__)
 
 
+HOME_EVENTS = 3
+HOME_RESOURCES = 4
+
+
 @login_required
+@require_GET
 def home(request):
-    return render(request, "portal/home.html", {})
+    """Where the person stands and what to do next; a constant number of queries."""
+    user = request.user
+    registered_event_ids = Registration.objects.filter(
+        user=user, status__in=LIVE_REGISTRATION_STATUSES
+    ).values("event_id")
+    context = {
+        "summary": membership_summary_for_user(user=user),
+        "registrations": list(my_registrations(user=user)[:HOME_EVENTS]),
+        "suggested_events": list(
+            event_list(user=user).exclude(pk__in=registered_event_ids)[:HOME_EVENTS]
+        ),
+        "resources": list(resource_list().filter(is_members_only=False)[:HOME_RESOURCES]),
+    }
+    return render(request, "portal/home.html", context)
 
 
 @require_GET
