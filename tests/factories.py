@@ -6,7 +6,16 @@ import factory
 from django.utils import timezone
 from django.utils.text import slugify
 
-from memberships.models import Event, Partner, Registration, Resource, Topic
+from memberships.models import (
+    Event,
+    Membership,
+    Partner,
+    Registration,
+    Resource,
+    RosterEntry,
+    Sponsorship,
+    Topic,
+)
 from portal.models import User
 
 
@@ -93,3 +102,54 @@ class ResourceFactory(factory.django.DjangoModelFactory):
     kind = "well_being"
     url = factory.Sequence(lambda n: f"https://association.example.org/resources/{n}")
     summary = "Practical steps for hard weeks."
+
+
+class SponsorshipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Sponsorship
+
+    partner = factory.SubFactory(PartnerFactory)
+    name = factory.Sequence(lambda n: f"Example Corp Trust & Safety membership {n}")
+    slug = factory.LazyAttribute(lambda s: slugify(s.name))
+    company = "Example Corp"
+    tier = "Professional"
+    description = "Workshops\nThe peer network"
+    seats = 10
+    starts_on = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=30))
+    ends_on = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=335))
+    eligible_groups = factory.LazyFunction(lambda: ["trust-safety"])
+    uses_roster = False
+    requires_approval = False
+    shared_fields = factory.LazyFunction(lambda: ["email", "name", "employee_id"])
+    consent_text = "I agree to share my work e-mail, name and employee id with the association."
+    consent_version = "v1"
+    contact_email = "tns-programme@example.com"
+
+
+class RosterEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RosterEntry
+
+    sponsorship = factory.SubFactory(SponsorshipFactory)
+    email = factory.Sequence(lambda n: f"rostered{n}@example.com")
+    employee_id = ""
+    department = "Trust & Safety"
+    is_eligible = True
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    """A live membership already sent to the partner (as after an auto-approved claim)."""
+
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    sponsorship = factory.SubFactory(SponsorshipFactory)
+    status = "pending_partner"
+    consent_version = factory.LazyAttribute(lambda m: m.sponsorship.consent_version)
+    consent_text = factory.LazyAttribute(lambda m: m.sponsorship.consent_text)
+    consented_at = factory.LazyFunction(timezone.now)
+    shared_data = factory.LazyAttribute(
+        lambda m: {f: str(getattr(m.user, f, "")) for f in m.sponsorship.shared_fields}
+    )
+    shared_at = factory.LazyFunction(timezone.now)

@@ -175,9 +175,10 @@ def roster_parse(*, file) -> tuple[list[RosterEntry], list[RosterRowError]]:
 
 
 def _match(entry: RosterEntry, old_by_email: dict, old_by_id: dict) -> RosterEntry | None:
-    return (entry.email and old_by_email.get(entry.email)) or (
-        entry.employee_id and old_by_id.get(entry.employee_id)
-    )
+    found = old_by_email.get(entry.email) if entry.email else None
+    if found is None and entry.employee_id:
+        found = old_by_id.get(entry.employee_id)
+    return found
 
 
 @transaction.atomic
