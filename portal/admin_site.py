@@ -9,6 +9,9 @@ from django_otp import devices_for_user
 from django_otp.admin import OTPAdminAuthenticationForm
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from memberships.enums import NotificationStatus
+from memberships.models import Notification
+
 from .signals import SSO_SESSION_KEY
 
 
@@ -52,6 +55,15 @@ class PortalAdminSite(admin.AdminSite):
     index_title = _("Programme administration")
     login_form = BreakGlassAuthenticationForm
     login_template = "admin/portal_login.html"
+
+    def index(self, request, extra_context=None):
+        # Dead notifications need a person: count them where nobody can miss them.
+        extra_context = extra_context or {}
+        if request.user.has_perm("memberships.view_notification"):
+            extra_context["dead_notifications"] = Notification.objects.filter(
+                status=NotificationStatus.DEAD
+            ).count()
+        return super().index(request, extra_context)
 
     def has_permission(self, request) -> bool:
         user = request.user

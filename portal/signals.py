@@ -2,6 +2,7 @@
 
 from allauth.account.signals import user_logged_in
 from django.conf import settings
+from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
 from django.db.models.signals import post_migrate
 from django.dispatch import receiver
@@ -21,6 +22,8 @@ def grant_programme_admin_permissions(sender, **kwargs) -> None:
     """Programme admins may manage the whole domain app and look up users."""
     if sender.name != "memberships":
         return
+    # This receiver may run before auth's own: make sure the permissions exist (idempotent).
+    create_permissions(sender, verbosity=0, using=kwargs.get("using", "default"))
     group, _created = Group.objects.get_or_create(name=settings.PROGRAMME_ADMINS_GROUP)
     permissions = Permission.objects.filter(
         content_type__app_label="memberships"
