@@ -260,7 +260,8 @@ def _announce(*, event: Event, kind: NotificationKind, key_part: str) -> int:
     return count
 
 
-@transaction.atomic(durable=True)
+# Not durable: the admin calls it from save_model, inside the admin's own transaction.
+@transaction.atomic
 def event_update(*, event: Event, actor, data: dict, reason: str = "") -> Event:
     """Apply `data` (field -> new value) to the event, with its consequences: a change of time,
     place or join link raises the calendar sequence and tells every live registrant; more

@@ -1,0 +1,258 @@
+"""Admin for events, topics and resources. Every change goes through a service, so admins'
+edits tell registrants, promote from the waitlist and land in the audit trail.
+
+Privacy of well-being sessions: programme admins see only counts of who registered, and
+"fewer than 5" below five; names go only to the hosting partner (roster and API)."""
+
+import csv
+
+from django.contrib import admin, messages
+from django.db import models
+from django.db.models import Count, Q
+from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from ..enums import EventKind, RegistrationStatus
+from ..exceptions import MembershipError
+from ..models import Event, Registration, Resource, Topic
+from ..services.audit import audit_record
+from ..services.events import (
+    EDITABLE_FIELDS,
+    event_cancel,
+    event_duplicate,
+    event_publish,
+    event_update,
+    registration_cancel,
+)
+
+# Links typed without a scheme are https (Django 6's default, chosen now).
+URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
+
+# Below this, a count of well-being registrants could single people out.
+PRIVATE_COUNT_FLOOR = 5
+
+
+def private_count(event: Event, count: int) -> str:
+    if event.kind == EventKind.WELL_BEING and count < PRIVATE_COUNT_FLOOR:
+        return _("fewer than %(floor)s") % {"floor": PRIVATE_COUNT_FLOOR}
+    return str(count)
+
+
+class RegistrationInline(admin.TabularInline):
+    model = Registration
+    extra = 0
+    can_delete = False
+    fields = ("user", "status", "created_at", "promoted_at", "cancelled_at")
+    readonly_fields = fields
+    ordering = ("status", "created_at", "pk")
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user")
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug")
+    search_fields = ("name",)
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    list_display = (
+        "title",
+        "kind",
+        "starts_at",
+        "status",
+        "partner",
+        "capacity",
+        "confirmed",
+        "waitlisted",
+    )
+    list_filter = ("status", "kind", "format", "is_members_only", "partner")
+    formfield_overrides = URL_FIELDS
+    search_fields = ("title", "summary")
+    date_hierarchy = "starts_at"
+    list_select_related = ("partner",)
+    prepopulated_fields = {"slug": ("title",)}
+    filter_horizontal = ("topics",)
+    readonly_fields = ("sequence", "roster_sent_at", "created_at", "updated_at")
+    actions = ("publish_events", "cancel_events", "duplicate_events", "export_attendees")
+    fieldsets = (
+        (None, {"fields": ("partner", "title", "slug", "kind", "topics", "status")}),
+        (gettext_lazy("Description"), {"fields": ("summary", "body")}),
+        (
+            gettext_lazy("Time and place"),
+            {"fields": ("starts_at", "ends_at", "time_zone", "format", "venue", "join_url")},
+        ),
+        (
+            gettext_lazy("Registration"),
+            {
+                "fields": (
+                    "capacity",
+                    "registration_opens_at",
+                    "registration_closes_at",
+                    "is_members_only",
+                    "shares_attendee_contact",
+                )
+            },
+        ),
+        (gettext_lazy("Content note"), {"fields": ("content_note_label", "content_note")}),
+        (
+            gettext_lazy("Record"),
+            {"fields": ("sequence", "roster_sent_at", "created_at", "updated_at")},
+        ),
+    )
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                confirmed_count=Count(
+                    "registrations", filter=Q(registrations__status=RegistrationStatus.CONFIRMED)
+                ),
+                waitlisted_count=Count(
+                    "registrations", filter=Q(registrations__status=RegistrationStatus.WAITLISTED)
+                ),
+            )
+        )
+
+    @admin.display(description=gettext_lazy("confirmed"), ordering="confirmed_count")
+    def confirmed(self, obj: Event) -> str:
+        return private_count(obj, obj.confirmed_count)
+
+    @admin.display(description=gettext_lazy("waitlisted"), ordering="waitlisted_count")
+    def waitlisted(self, obj: Event) -> str:
+        return private_count(obj, obj.waitlisted_count)
+
+    def get_inlines(self, request, obj):
+        if obj is None or obj.kind == EventKind.WELL_BEING:
+            return []
+        return [RegistrationInline]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.save()
+            audit_record(actor=request.user, obj=obj, action="event_created")
+            return
+        data = {
+            field: form.cleaned_data[field]
+            for field in form.changed_data
+            if field in EDITABLE_FIELDS
+        }
+        event_update(event=obj, actor=request.user, data=data)
+        obj.refresh_from_db()
+
+    @admin.action(description=gettext_lazy("Publish selected events"))
+    def publish_events(self, request, queryset):
+        for event in queryset:
+            event_publish(event=event, actor=request.user)
+        messages.success(request, _("Published the selected drafts."))
+
+    @admin.action(description=gettext_lazy("Cancel selected events (registrants are told)"))
+    def cancel_events(self, request, queryset):
+        for event in queryset:
+            event_cancel(event=event, actor=request.user)
+        messages.success(request, _("Cancelled; every registrant gets an e-mail."))
+
+    @admin.action(description=gettext_lazy("Duplicate selected events as drafts"))
+    def duplicate_events(self, request, queryset):
+        copies = [event_duplicate(event=event, actor=request.user) for event in queryset]
+        messages.success(request, _("Made %(count)s draft copies.") % {"count": len(copies)})
+
+    @admin.action(description=gettext_lazy("Export attendees (CSV)"))
+    def export_attendees(self, request, queryset):
+        if queryset.filter(kind=EventKind.WELL_BEING).exists():
+            messages.error(
+                request,
+                _(
+                    "Attendee lists of well-being sessions are private: only the hosting "
+                    "partner receives names. Leave those events out of the export."
+                ),
+            )
+            return None
+        registrations = (
+            Registration.objects.filter(event__in=queryset)
+            .select_related("event", "user")
+            .order_by("event__starts_at", "event_id", "status", "created_at", "pk")
+        )
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        stamp = timezone.now().strftime("%Y%m%d-%H%M")
+        response["Content-Disposition"] = f'attachment; filename="attendees-{stamp}.csv"'
+        writer = csv.writer(response)
+        writer.writerow(
+            ["event", "starts_at", "name", "email", "department", "status", "registered_at"]
+        )
+        for registration in registrations:
+            writer.writerow(
+                [
+                    _csv_safe(registration.event.title),
+                    registration.event.starts_at.isoformat(),
+                    _csv_safe(registration.user.display_name),
+                    _csv_safe(registration.user.email),
+                    _csv_safe(registration.user.department),
+                    registration.status,
+                    registration.created_at.isoformat(),
+                ]
+            )
+        return response
+
+
+def _csv_safe(value: str) -> str:
+    """Spreadsheets run cells that start with these as formulas."""
+    value = str(value)
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+@admin.register(Registration)
+class RegistrationAdmin(admin.ModelAdmin):
+    """Registrations of events other than well-being sessions (those stay private)."""
+
+    list_display = ("user", "event", "status", "created_at", "promoted_at")
+    list_filter = ("status",)
+    search_fields = ("user__email", "user__name", "event__title")
+    list_select_related = ("user", "event")
+    readonly_fields = (
+        "event",
+        "user",
+        "status",
+        "created_at",
+        "promoted_at",
+        "cancelled_at",
+        "reminder_sent_at",
+    )
+    actions = ("cancel_registrations",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).exclude(event__kind=EventKind.WELL_BEING)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description=gettext_lazy("Cancel selected registrations (promotes the waitlist)"))
+    def cancel_registrations(self, request, queryset):
+        for registration in queryset:
+            try:
+                registration_cancel(registration=registration, actor=request.user)
+            except MembershipError as error:
+                messages.error(request, str(error))
+        messages.success(request, _("Cancelled; freed seats went to the waitlist."))
+
+
+@admin.register(Resource)
+class ResourceAdmin(admin.ModelAdmin):
+    list_display = ("title", "kind", "partner", "is_members_only")
+    list_filter = ("kind", "is_members_only", "partner")
+    formfield_overrides = URL_FIELDS
+    search_fields = ("title", "summary")
+    list_select_related = ("partner",)
