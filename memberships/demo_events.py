@@ -1,7 +1,514 @@
-"""Demo events and resources for `make run` (filled in by the events area)."""
+"""Demo events and resources for `make run`. Idempotent: keyed on slugs and links, with dates
+relative to today so the demo always has upcoming events."""
 
-from .models import Partner
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from .enums import EventFormat, EventKind, EventStatus, RegistrationStatus, ResourceKind
+from .models import Event, Partner, Registration, Resource, Topic
+
+TOPICS = {
+    "policy": "Policy design",
+    "child-safety": "Child safety",
+    "moderation-ops": "Moderation operations",
+    "resilience": "Resilience and well-being",
+    "career": "Career growth",
+    "ai-safety": "AI and automation",
+    "elections": "Elections integrity",
+    "regulation": "Regulation and compliance",
+}
+
+GRAPHIC = ("Graphic content", "Real case examples include descriptions of violence and abuse.")
+
+# slug, title, kind, topics, days from today, local start hour, minutes, zone, format,
+# venue, capacity, members only, content note, status
+EVENTS = [
+    (
+        "policy-writing-clinic",
+        "Policy writing clinic",
+        EventKind.WORKSHOP,
+        ["policy"],
+        3,
+        15,
+        90,
+        "Europe/Dublin",
+        EventFormat.ONLINE,
+        "",
+        25,
+        False,
+        None,
+        EventStatus.PUBLISHED,
+    ),
+    (
+        "escalations-under-pressure",
+        "Escalations under pressure: child safety casework",
+        EventKind.WORKSHOP,
+        ["child-safety", "moderation-ops"],
+        6,
+        10,
+        120,
+        "America/Los_Angeles",
+        EventFormat.ONLINE,
+        "",
+        3,
+        True,
+        GRAPHIC,
+        EventStatus.PUBLISHED,
+    ),
+    (
+        "resilience-circle-karachi",
+        "Resilience circle for reviewers",
+        EventKind.WELL_BEING,
+        ["resilience"],
+        4,
+        17,
+        60,
+        "Asia/Karachi",
+        EventFormat.HYBRID,
+        "Serena Business Complex, Karachi",
+        12,
+        False,
+        None,
+        EventStatus.PUBLISHED,
+    ),
+    (
+        "tspa-connect-dublin",
+        "TSPA Connect: Dublin meetup",
+        EventKind.MEETUP,
+        ["career"],
+        10,
+        18,
+        150,
+        "Europe/Dublin",
+        EventFormat.IN_PERSON,
+        "The Digital Hub, Thomas Street, Dublin 8",
+        40,
+        True,
+        None,
+        EventStatus.PUBLISHED,
+    ),
+    (
+        "la-practitioners-meetup",
+        "Los Angeles practitioners meetup",
+        EventKind.MEETUP,
+        ["moderation-ops"],
+        12,
+        18,
+        120,
+        "America/Los_Angeles",
+        EventFormat.IN_PERSON,
+        "Cross Campus, Downtown Los Angeles",
+        30,
+        False,
+        None,
+        EventStatus.PUBLISHED,
+    ),
+    (
+        "llm-moderation-webinar",
+        "Using language models in review queues",
+        EventKind.WEBINAR,
+        ["ai-safety", "moderation-ops"],
+        5,
+        9,
+        60,
+        "America/Los_Angeles",
+        EventFormat.ONLINE,
+        "",
+        None,
+        False,
+        None,
+        EventStatus.PUBLISHED,
+    ),
+    (
+        "dsa-risk-assessments",
+        "DSA systemic risk assessments in practice",
+        EventKind.WEBINAR,
+        ["regulation"],
+        8,
+        14,
+        75,
+        "Europe/Dublin",
+        EventFormat.ONLINE,
+        "",
+        100,
+        True,
+        None,
+        EventStatus.PUBLISHED,
+    ),
+    (
+        "elections-readiness",
+        "Elections readiness: lessons from 2024",
+        EventKind.WORKSHOP,
+        ["elections", "policy"],
+        15,
+        16,
+        120,
+        "Europe/Dublin",
+        EventFormat.ONLINE,
+        "",
+        2,
+        False,
+        None,
+        EventStatus.PUBLISHED,
+    ),
+    (
+        "trustcon-preview",
+        "TrustCon preview sessions",
+        EventKind.CONFERENCE,
+        ["policy", "career", "ai-safety"],
+        40,
+        9,
+        480,
+        "America/Los_Angeles",
+        EventFormat.HYBRID,
+        "San Francisco Marriott Marquis",
+        300,
+        True,
+        None,
+        EventStatus.PUBLISHED,
+    ),
+    (
+        "career-ladders",
+        "Career ladders in trust and safety",
+        EventKind.CAREER,
+        ["career"],
+        7,
+        12,
+        60,
+        "Europe/Dublin",
+        EventFormat.ONLINE,
+        "",
+        50,
+        False,
+        None,
+        EventStatus.PUBLISHED,
+    ),
+    (
+        "mentoring-hour-karachi",
+        "Mentoring hour: from reviewer to lead",
+        EventKind.CAREER,
+        ["career"],
+        9,
+        19,
+        60,
+        "Asia/Karachi",
+        EventFormat.ONLINE,
+        "",
+        3,
+        False,
+        None,
+        EventStatus.PUBLISHED,
+    ),
+    (
+        "vicarious-trauma-101",
+        "Understanding vicarious trauma",
+        EventKind.WELL_BEING,
+        ["resilience"],
+        11,
+        11,
+        90,
+        "Europe/Dublin",
+        EventFormat.ONLINE,
+        "",
+        20,
+        False,
+        GRAPHIC,
+        EventStatus.PUBLISHED,
+    ),
+    (
+        "mindful-breaks",
+        "Mindful breaks for long shifts",
+        EventKind.WELL_BEING,
+        ["resilience"],
+        2,
+        8,
+        45,
+        "America/Los_Angeles",
+        EventFormat.ONLINE,
+        "",
+        None,
+        False,
+        None,
+        EventStatus.PUBLISHED,
+    ),
+    (
+        "investigations-osint",
+        "Open-source investigations for T&S",
+        EventKind.WORKSHOP,
+        ["moderation-ops"],
+        20,
+        13,
+        180,
+        "Europe/Dublin",
+        EventFormat.ONLINE,
+        "",
+        20,
+        True,
+        GRAPHIC,
+        EventStatus.PUBLISHED,
+    ),
+    (
+        "regulators-roundtable",
+        "Regulators roundtable",
+        EventKind.CONFERENCE,
+        ["regulation", "policy"],
+        30,
+        9,
+        360,
+        "Europe/Dublin",
+        EventFormat.IN_PERSON,
+        "Convention Centre Dublin",
+        150,
+        True,
+        None,
+        EventStatus.PUBLISHED,
+    ),
+    (
+        "south-asia-policy-forum",
+        "South Asia policy forum",
+        EventKind.CONFERENCE,
+        ["policy", "elections"],
+        25,
+        10,
+        420,
+        "Asia/Karachi",
+        EventFormat.HYBRID,
+        "Pearl Continental, Karachi",
+        120,
+        False,
+        None,
+        EventStatus.PUBLISHED,
+    ),
+    (
+        "draft-metrics-workshop",
+        "Quality metrics for moderation (draft)",
+        EventKind.WORKSHOP,
+        ["moderation-ops"],
+        35,
+        15,
+        90,
+        "Europe/Dublin",
+        EventFormat.ONLINE,
+        "",
+        25,
+        False,
+        None,
+        EventStatus.DRAFT,
+    ),
+    (
+        "cancelled-hackathon",
+        "Safety tooling hackathon",
+        EventKind.MEETUP,
+        ["ai-safety"],
+        14,
+        10,
+        360,
+        "America/Los_Angeles",
+        EventFormat.IN_PERSON,
+        "Los Angeles",
+        40,
+        False,
+        None,
+        EventStatus.CANCELLED,
+    ),
+    (
+        "past-appeals-workshop",
+        "Designing fair appeals",
+        EventKind.WORKSHOP,
+        ["policy"],
+        -7,
+        15,
+        90,
+        "Europe/Dublin",
+        EventFormat.ONLINE,
+        "",
+        30,
+        False,
+        None,
+        EventStatus.PUBLISHED,
+    ),
+    (
+        "past-wellbeing-retreat",
+        "Winter well-being retreat",
+        EventKind.WELL_BEING,
+        ["resilience"],
+        -21,
+        10,
+        240,
+        "Asia/Karachi",
+        EventFormat.IN_PERSON,
+        "Karachi",
+        25,
+        False,
+        None,
+        EventStatus.PUBLISHED,
+    ),
+]
+
+RESOURCES = [
+    (
+        "Resilience toolkit for content reviewers",
+        ResourceKind.WELL_BEING,
+        "https://www.tspa.org/resources/resilience-toolkit",
+        "Short daily practices that help after hard queues.",
+        False,
+    ),
+    (
+        "Finding a trauma-informed counsellor",
+        ResourceKind.WELL_BEING,
+        "https://www.tspa.org/resources/counselling",
+        "How to find and pay for specialist support.",
+        False,
+    ),
+    (
+        "Peer support circles",
+        ResourceKind.WELL_BEING,
+        "https://www.tspa.org/resources/peer-support",
+        "Monthly moderated circles for members.",
+        True,
+    ),
+    (
+        "Wellness hours calendar",
+        ResourceKind.WELL_BEING,
+        "https://www.tspa.org/resources/wellness-hours",
+        "Drop-in sessions across time zones.",
+        True,
+    ),
+    (
+        "Trust and safety career paths",
+        ResourceKind.CAREER,
+        "https://www.tspa.org/resources/career-paths",
+        "Roles, skills and how people moved between them.",
+        False,
+    ),
+    (
+        "Salary and levels survey",
+        ResourceKind.CAREER,
+        "https://www.tspa.org/resources/salary-survey",
+        "The yearly survey of pay and levels.",
+        True,
+    ),
+    (
+        "Mentorship programme",
+        ResourceKind.CAREER,
+        "https://www.tspa.org/resources/mentorship",
+        "Be matched with a mentor for six months.",
+        True,
+    ),
+    (
+        "Interviewing for policy roles",
+        ResourceKind.CAREER,
+        "https://www.tspa.org/resources/interviewing",
+        "Case questions and how to prepare.",
+        False,
+    ),
+    (
+        "T&S curriculum: content policy",
+        ResourceKind.GUIDE,
+        "https://www.tspa.org/curriculum/content-policy",
+        "The open curriculum chapter on writing policy.",
+        False,
+    ),
+    (
+        "T&S curriculum: transparency reports",
+        ResourceKind.GUIDE,
+        "https://www.tspa.org/curriculum/transparency",
+        "What to publish and how.",
+        False,
+    ),
+    (
+        "Incident response playbook",
+        ResourceKind.GUIDE,
+        "https://www.tspa.org/resources/incident-playbook",
+        "A template for crisis response.",
+        True,
+    ),
+    (
+        "Glossary of trust and safety terms",
+        ResourceKind.GUIDE,
+        "https://www.tspa.org/resources/glossary",
+        "Common terms, plainly explained.",
+        False,
+    ),
+]
+
+BODY = (
+    "<p>{summary}</p><h3>What you will take away</h3><ul><li>Practical techniques you can use "
+    "next week</li><li>Peers facing the same problems</li></ul><p>Questions in advance are "
+    "welcome: reply to your confirmation e-mail.</p>"
+)
+
+
+def _attendees(count: int) -> list:
+    User = get_user_model()  # noqa: N806 -- a model class
+    return [
+        User.objects.get_or_create(
+            email=f"demo.attendee{n}@example.com",
+            defaults={"username": f"demo-attendee-{n}", "name": f"Demo attendee {n}"},
+        )[0]
+        for n in range(count)
+    ]
 
 
 def seed_events(*, partner: Partner) -> list[str]:
-    return []
+    topics = {
+        slug: Topic.objects.update_or_create(slug=slug, defaults={"name": name})[0]
+        for slug, name in TOPICS.items()
+    }
+    attendees = _attendees(3)
+    today = timezone.localdate()
+    full = 0
+    for (slug, title, kind, topic_slugs, days, hour, minutes, zone, fmt, venue, capacity,
+         members_only, note, status) in EVENTS:  # fmt: skip
+        starts_at = datetime.combine(today + timedelta(days=days), time(hour), ZoneInfo(zone))
+        summary = f"{title}: a session hosted by {partner.name}."
+        event, _created = Event.objects.update_or_create(
+            slug=slug,
+            defaults={
+                "partner": partner,
+                "title": title,
+                "kind": kind,
+                "summary": summary,
+                "body": BODY.format(summary=summary),
+                "starts_at": starts_at,
+                "ends_at": starts_at + timedelta(minutes=minutes),
+                "time_zone": zone,
+                "format": fmt,
+                "venue": venue,
+                "join_url": ""
+                if fmt == EventFormat.IN_PERSON
+                else f"https://meet.example.org/{slug}",
+                "capacity": capacity,
+                "is_members_only": members_only,
+                "content_note_label": note[0] if note else "",
+                "content_note": note[1] if note else "",
+                "status": status,
+            },
+        )
+        event.topics.set([topics[t] for t in topic_slugs])
+        if capacity is not None and capacity <= len(attendees) and status == EventStatus.PUBLISHED:
+            for user in attendees[:capacity]:
+                Registration.objects.get_or_create(
+                    event=event,
+                    user=user,
+                    status=RegistrationStatus.CONFIRMED,
+                )
+            full += 1
+    for title, kind, url, summary, members_only in RESOURCES:
+        Resource.objects.update_or_create(
+            partner=partner,
+            url=url,
+            defaults={
+                "title": title,
+                "kind": kind,
+                "summary": summary,
+                "is_members_only": members_only,
+            },
+        )
+    return [
+        f"events: {len(EVENTS)} ({full} full), topics: {len(TOPICS)}",
+        f"resources: {len(RESOURCES)}",
+    ]

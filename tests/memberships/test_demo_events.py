@@ -1,0 +1,28 @@
+import pytest
+
+from memberships.demo_events import seed_events
+from memberships.enums import EventStatus
+from memberships.models import Event, Registration, Resource
+from tests.factories import PartnerFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.integration]
+
+
+def test_seed_events_is_idempotent_and_varied():
+    partner = PartnerFactory()
+
+    first = seed_events(partner=partner)
+    second = seed_events(partner=partner)
+
+    assert first == second
+    assert Event.objects.count() == 20
+    assert Resource.objects.count() == 12
+    assert set(Event.objects.values_list("time_zone", flat=True)) >= {
+        "Asia/Karachi",
+        "Europe/Dublin",
+        "America/Los_Angeles",
+    }
+    assert Event.objects.filter(is_members_only=True).exists()
+    assert Event.objects.exclude(content_note_label="").exists()
+    assert set(Event.objects.values_list("status", flat=True)) == set(EventStatus.values)
+    assert Registration.objects.count() == 3 + 2 + 3  # three small events are full
