@@ -1,25 +1,16 @@
 import datetime
 
 import pytest
-from django.apps import apps
 from django.urls import reverse
 from django.utils import timezone
 
 from memberships.enums import EventStatus, NotificationKind, RegistrationStatus
 from memberships.models import AuditEntry, Event, Notification, Registration
-from portal.signals import grant_programme_admin_permissions
 from tests.factories import EventFactory, RegistrationFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 
 CHANGELIST = reverse("admin:memberships_event_changelist")
-
-
-@pytest.fixture(autouse=True)
-def programme_admin_permissions(db):
-    # What post_migrate means to grant; on a fresh test database it runs before the
-    # memberships permissions exist, so grant them again here.
-    grant_programme_admin_permissions(sender=apps.get_app_config("memberships"))
 
 
 def _change_data(event: Event, registrations=(), **overrides) -> dict:
