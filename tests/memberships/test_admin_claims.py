@@ -41,7 +41,7 @@ def test_admin_membership_changelist_runs_constant_queries(
 ):
     _bulk(SponsorshipFactory(seats=None), count)
 
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(13):
         response = admin_client_sso.get(CHANGELIST)
 
     assert response.status_code == 200
@@ -55,7 +55,7 @@ def test_admin_sponsorship_changelist_shows_seats_in_constant_queries(
     sponsorship = SponsorshipFactory(seats=2000)
     _bulk(sponsorship, count)
 
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(10):
         response = admin_client_sso.get(reverse("admin:memberships_sponsorship_changelist"))
 
     html = response.content.decode()

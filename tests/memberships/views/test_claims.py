@@ -226,7 +226,7 @@ def test_membership_page_runs_constant_queries(
     MembershipFactory(user=employee, sponsorship=sponsorships[1])
     MembershipFactory(user=employee, sponsorship=sponsorships[1], status=MembershipStatus.RELEASED)
 
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(8):
         response = employee_client.get(PAGE_URL)
 
     assert response.status_code == 200
