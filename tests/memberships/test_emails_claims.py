@@ -66,4 +66,3 @@ def test_membership_emails_render_for_every_kind(employee, admin_user):
     assert f"email: {employee.email}" in claimed.body
     assert "{{" not in "".join(m.body + m.subject for m in messages.values())
     assert all(m.alternatives[0].content.startswith("<!doctype html>") for m in messages.values())
-
