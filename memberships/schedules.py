@@ -3,6 +3,9 @@ run exactly one beat process per deployment."""
 
 from celery.schedules import crontab
 
+from .schedules_claims import CLAIMS_BEAT_SCHEDULE
+from .schedules_events import EVENTS_BEAT_SCHEDULE
+
 NOTIFICATIONS_BEAT_SCHEDULE = {
     "sweep-notifications": {
         "task": "memberships.sweep_notifications",
@@ -18,4 +21,6 @@ NOTIFICATIONS_BEAT_SCHEDULE = {
 
 BEAT_SCHEDULE = {
     **NOTIFICATIONS_BEAT_SCHEDULE,
+    **CLAIMS_BEAT_SCHEDULE,
+    **EVENTS_BEAT_SCHEDULE,
 }

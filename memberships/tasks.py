@@ -2,6 +2,9 @@
 
 from celery import shared_task
 
+# Each area keeps its tasks in its own module; importing them here is what registers them
+# with a worker (Celery autodiscovery imports `memberships.tasks` only).
+from . import tasks_claims, tasks_events  # noqa: F401
 from .exceptions import DeliveryFailed
 
 
