@@ -102,10 +102,15 @@ def test_journey_employee_filters_registers_downloads_the_calendar_file_and_canc
     nav = page.get_by_role("navigation", name="Main")
     nav.get_by_role("link", name="Events", exact=True).click()
     expect(page.get_by_role("heading", level=2, name="3 upcoming events")).to_be_visible()
+    page.evaluate("() => { window.notReloaded = true; }")
     page.get_by_label("Kind").select_option(label="Webinar")
-    page.get_by_role("button", name="Show events").click()
     expect(page.get_by_role("heading", level=2, name="1 upcoming event")).to_be_visible()
+    page.get_by_role("button", name="Show events").click()
     expect(page.locator(".event-card")).to_have_count(1)
+    # htmx filtered in place (no reload), announced the count and kept the URL shareable.
+    assert page.evaluate("() => window.notReloaded") is True
+    expect(page.locator("#results-status")).to_have_text("1 upcoming event")
+    expect(page).to_have_url(re.compile(r"kind=webinar"))
     page.get_by_role("link", name=webinar.title).click()
 
     page.get_by_role("button", name="Register").click()
