@@ -24,6 +24,15 @@ class ClaimForm(forms.Form):
     )
 
 
+class WaitlistLeaveForm(forms.Form):
+    sponsorship = forms.ModelChoiceField(
+        queryset=Sponsorship.objects.all(),
+        to_field_name="slug",
+        widget=forms.HiddenInput,
+        error_messages={"invalid_choice": _("That sponsorship does not exist.")},
+    )
+
+
 class ReleaseForm(forms.Form):
     confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
 

@@ -15,6 +15,11 @@ claims_urlpatterns: list = [
     path("membership/claim/", claim_views.membership_claim, name="membership-claim"),
     path("membership/waitlist/", claim_views.membership_waitlist, name="membership-waitlist"),
     path(
+        "membership/waitlist/leave/",
+        claim_views.membership_waitlist_leave,
+        name="membership-waitlist-leave",
+    ),
+    path(
         "membership/<uuid:public_id>/release/",
         claim_views.membership_release,
         name="membership-release",

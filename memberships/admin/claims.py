@@ -40,8 +40,39 @@ ROSTER_SALT = "memberships.roster-import"
 ROSTER_MAX_AGE = 60 * 60
 
 
+class PartnerAdminForm(forms.ModelForm):
+    website = forms.URLField(label=gettext_lazy("website"), required=False, assume_scheme="https")
+    webhook_url = forms.URLField(
+        label=gettext_lazy("webhook URL"), required=False, assume_scheme="https"
+    )
+    # The signing secret is write-only here: never rendered back into the page.
+    webhook_secret = forms.CharField(
+        label=gettext_lazy("webhook signing secret"),
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=gettext_lazy("Leave empty to keep the current secret."),
+    )
+
+    class Meta:
+        model = Partner
+        fields = (
+            "name",
+            "slug",
+            "website",
+            "operations_email",
+            "notification_channels",
+            "webhook_url",
+            "webhook_secret",
+            "is_active",
+        )
+
+    def clean_webhook_secret(self) -> str:
+        return self.cleaned_data.get("webhook_secret") or self.instance.webhook_secret
+
+
 @admin.register(Partner)
 class PartnerAdmin(admin.ModelAdmin):
+    form = PartnerAdminForm
     list_display = ("name", "slug", "operations_email", "notification_channels", "has_api_token")
     list_filter = ("is_active", "notification_channels")
     search_fields = ("name", "slug")

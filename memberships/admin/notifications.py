@@ -8,9 +8,18 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from ..enums import NotificationStatus
+from ..enums import EventKind, NotificationKind, NotificationStatus
 from ..models import Notification
 from ..services.notifications import notification_resend
+
+PRIVATE_ROSTER_KEYS = ("attendees", "attachments")
+
+
+def is_private_roster(notification: Notification) -> bool:
+    return (
+        notification.kind == NotificationKind.PARTNER_EVENT_ROSTER
+        and notification.payload.get("event_kind") == EventKind.WELL_BEING
+    )
 
 
 @admin.register(Notification)
@@ -67,7 +76,14 @@ class NotificationAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("payload"))
     def payload_pretty(self, obj: Notification) -> str:
-        text = json.dumps(obj.payload, indent=2, ensure_ascii=False, sort_keys=True)
+        payload = obj.payload
+        if is_private_roster(obj):
+            # Who attends a well-being session is for the hosting partner only.
+            payload = {
+                **{k: v for k, v in payload.items() if k not in PRIVATE_ROSTER_KEYS},
+                "attendees": _("hidden: well-being attendees are visible to the partner only"),
+            }
+        text = json.dumps(payload, indent=2, ensure_ascii=False, sort_keys=True, default=str)
         return format_html('<pre class="notification-payload">{}</pre>', text)
 
     def has_resend_permission(self, request) -> bool:

@@ -387,6 +387,7 @@ def event_roster_send(*, event: Event) -> bool:
         "event_id": event.pk,
         "event_slug": event.slug,
         "event_title": event.title,
+        "event_kind": event.kind,
         "event_url": event_url(event),
         "starts_at": event.starts_at.isoformat(),
         "when": event_when(event=event, zone=zoneinfo.ZoneInfo(event.time_zone)),

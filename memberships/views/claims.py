@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from ..exceptions import AlreadyMember, MembershipError
-from ..forms import ClaimForm, ReleaseForm
+from ..forms import ClaimForm, ReleaseForm, WaitlistLeaveForm
 from ..models import Membership
 from ..selectors.memberships import membership_page_for_user
 from ..services import claims
@@ -77,6 +77,19 @@ def membership_waitlist(request):
             request,
             _("You are on the waitlist. When a seat frees up it is yours, and we will e-mail you."),
         )
+    return redirect("memberships:membership")
+
+
+@login_required
+@require_POST
+def membership_waitlist_leave(request):
+    form = WaitlistLeaveForm(request.POST)
+    if not form.is_valid():
+        return _render_page(request, form=form, status=400)
+    if claims.waitlist_leave(user=request.user, sponsorship=form.cleaned_data["sponsorship"]):
+        messages.success(request, _("You have left the seat waitlist."))
+    else:
+        messages.info(request, _("You were not on that waitlist. Nothing was changed."))
     return redirect("memberships:membership")
 
 

@@ -8,6 +8,7 @@ from memberships.models import AuditEntry, Membership
 from memberships.services.audit import audit_record
 from tests.factories import (
     MembershipFactory,
+    PartnerFactory,
     RosterEntryFactory,
     SponsorshipFactory,
     UserFactory,
@@ -207,3 +208,31 @@ def test_admin_roster_import_refuses_a_tampered_payload(admin_client_sso):
 
     assert response.status_code == 302
     assert sponsorship.roster_entries.count() == 0
+
+
+def test_admin_partner_form_never_shows_the_webhook_secret_and_keeps_it_when_left_empty(
+    admin_client_sso,
+):
+    partner = PartnerFactory(webhook_secret="whsec_dG9wLXNlY3JldA==", slug="guild")
+    url = reverse("admin:memberships_partner_change", args=[partner.pk])
+
+    page = admin_client_sso.get(url)
+    response = admin_client_sso.post(
+        url,
+        {
+            "name": "Guild",
+            "slug": "guild",
+            "website": "",
+            "operations_email": "ops@guild.example.org",
+            "webhook_url": "",
+            "webhook_secret": "",
+            "notification_channels": "email",
+            "is_active": "on",
+        },
+    )
+
+    partner.refresh_from_db()
+    assert page.status_code == 200
+    assert "whsec_dG9wLXNlY3JldA==" not in page.content.decode()
+    assert response.status_code == 302
+    assert (partner.name, partner.webhook_secret) == ("Guild", "whsec_dG9wLXNlY3JldA==")

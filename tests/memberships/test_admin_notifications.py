@@ -148,3 +148,29 @@ def test_admin_index_without_dead_notifications_shows_no_alert(admin_client_sso)
 
     assert response.context["dead_notifications"] == 0
     assert "could not be delivered" not in response.content.decode()
+
+
+@pytest.mark.parametrize(("event_kind", "names_shown"), [("well_being", False), ("workshop", True)])
+def test_notification_detail_shows_well_being_roster_names_to_nobody_but_the_partner(
+    admin_client_sso, secret_partner, event_kind, names_shown
+):
+    notification = make_notification(
+        secret_partner,
+        1,
+        kind=NotificationKind.PARTNER_EVENT_ROSTER,
+        payload={
+            "event_kind": event_kind,
+            "attendee_count": 1,
+            "attendees": [{"name": "Jordan Lee", "email": "jordan@example.com"}],
+            "attachments": [{"filename": "a.csv", "content": "name\nJordan Lee\n"}],
+        },
+    )
+
+    response = admin_client_sso.get(
+        reverse("admin:memberships_notification_change", args=[notification.pk])
+    )
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert ("Jordan Lee" in content) is names_shown
+    assert ("visible to the partner only" in content) is not names_shown

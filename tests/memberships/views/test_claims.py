@@ -133,6 +133,34 @@ def test_membership_waitlist_join_when_full(employee_client, employee):
     assert "You joined the seat waitlist" in response.content.decode()
 
 
+def test_membership_waitlist_leave_takes_only_the_employee_off_the_list(employee_client):
+    sponsorship = SponsorshipFactory(seats=1)
+    MembershipFactory(sponsorship=sponsorship)
+    colleague = UserFactory()
+    sso_login(client := employee_client.__class__(), colleague)
+    client.post(WAITLIST_URL, _claim_data(sponsorship))
+    employee_client.post(WAITLIST_URL, _claim_data(sponsorship))
+
+    response = employee_client.post(
+        reverse("memberships:membership-waitlist-leave"),
+        {"sponsorship": sponsorship.slug},
+        follow=True,
+    )
+
+    waiting = SeatWaitlistEntry.objects.filter(sponsorship=sponsorship, status="waiting")
+    assert list(waiting.values_list("user", flat=True)) == [colleague.pk]
+    assert "You have left the seat waitlist." in response.content.decode()
+
+
+def test_membership_waitlist_leave_of_unknown_sponsorship_is_a_400(employee_client):
+    response = employee_client.post(
+        reverse("memberships:membership-waitlist-leave"), {"sponsorship": "no-such-thing"}
+    )
+
+    assert response.status_code == 400
+    assert "That sponsorship does not exist." in response.content.decode()
+
+
 def test_membership_release_asks_for_confirmation_first(employee_client, employee):
     membership = MembershipFactory(user=employee)
     url = reverse("memberships:membership-release", args=[membership.public_id])
