@@ -247,8 +247,10 @@ def test_journey_claim_with_the_keyboard_alone(sso, person):
     focused = _tab_to(page, "Sign in with Company SSO")
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    page.keyboard.type("alex")  # the IdP focuses its user name field
+    expect(page.get_by_label("User name")).to_be_focused()  # the IdP's autofocus
+    page.keyboard.type("alex")
     page.keyboard.press("Tab")
+    expect(page.get_by_label("Password")).to_be_focused()
     page.keyboard.type("secret-pass")
     page.keyboard.press("Enter")
     page.wait_for_url(f"{sso.base_url}/")
