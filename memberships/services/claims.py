@@ -184,12 +184,11 @@ def _membership_create(
     return membership
 
 
-@transaction.atomic(durable=True)
-def membership_claim(*, user, sponsorship: Sponsorship, consent_version: str) -> Membership:
-    """Claim one seat of `sponsorship` for `user`, recording consent, and notify the partner.
+def _lock_for_consenting_non_member(*, user, sponsorship: Sponsorship, consent_version: str):
+    """The checks shared by claiming and joining the waitlist: consent to the current text,
+    eligibility (no lock needed), then the sponsorship lock, then no live membership yet.
 
-    Locks the sponsorship row before counting seats; the partial unique constraint backs up
-    the one-live-membership rule. A repeat claim raises AlreadyMember with the existing one."""
+    Returns the locked sponsorship and its live memberships."""
     if not consent_version:
         raise ConsentRequired()
     eligibility_check(user=user, sponsorship=sponsorship)
@@ -202,6 +201,18 @@ def membership_claim(*, user, sponsorship: Sponsorship, consent_version: str) ->
     existing = live.filter(user=user).first()
     if existing is not None:
         raise AlreadyMember(membership=existing)
+    return sponsorship, live
+
+
+@transaction.atomic(durable=True)
+def membership_claim(*, user, sponsorship: Sponsorship, consent_version: str) -> Membership:
+    """Claim one seat of `sponsorship` for `user`, recording consent, and notify the partner.
+
+    Locks the sponsorship row before counting seats; the partial unique constraint backs up
+    the one-live-membership rule. A repeat claim raises AlreadyMember with the existing one."""
+    sponsorship, live = _lock_for_consenting_non_member(
+        user=user, sponsorship=sponsorship, consent_version=consent_version
+    )
     if sponsorship.seats is not None and live.count() >= sponsorship.seats:
         raise SeatsExhausted()
     membership = _membership_create(
@@ -474,18 +485,9 @@ def memberships_expire_ended(*, today: datetime.date | None = None) -> int:
 def waitlist_join(*, user, sponsorship: Sponsorship, consent_version: str) -> SeatWaitlistEntry:
     """Queue `user` for the next free seat, keeping their consent so the seat can be
     claimed for them at once. Idempotent: a second call returns the same entry."""
-    if not consent_version:
-        raise ConsentRequired()
-    eligibility_check(user=user, sponsorship=sponsorship)
-    sponsorship = _lock_sponsorship(sponsorship_id=sponsorship.pk)
-    if consent_version != sponsorship.consent_version:
-        raise ConsentRequired(
-            _("The consent text has changed since you opened the page. Please read it again.")
-        )
-    live = sponsorship.memberships.filter(status__in=LIVE_MEMBERSHIP_STATUSES)
-    existing = live.filter(user=user).first()
-    if existing is not None:
-        raise AlreadyMember(membership=existing)
+    sponsorship, live = _lock_for_consenting_non_member(
+        user=user, sponsorship=sponsorship, consent_version=consent_version
+    )
     waiting = sponsorship.waitlist_entries.filter(user=user, status=WaitlistStatus.WAITING).first()
     if waiting is not None:
         return waiting
