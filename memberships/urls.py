@@ -32,7 +32,8 @@ events_urlpatterns: list = [
     path("events/<slug:slug>/register/", event_views.event_register, name="event-register"),
     path("events/<slug:slug>/cancel/", event_views.event_cancel, name="event-cancel"),
     path("events/<slug:slug>/calendar.ics", event_views.event_calendar, name="event-calendar"),
-    path("calendar/<str:token>.ics", event_views.calendar_feed, name="calendar-feed"),
+    # Feed tokens are URL-safe base64, which is exactly the slug alphabet.
+    path("calendar/<slug:token>.ics", event_views.calendar_feed, name="calendar-feed"),
     path("me/events/", event_views.my_events, name="my-events"),
     path("me/settings/", event_views.my_settings, name="my-settings"),
     path(
