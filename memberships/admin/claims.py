@@ -9,7 +9,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core import signing
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 
 from portal.models import User
 
+from ..csv_cells import csv_cell
 from ..enums import LIVE_MEMBERSHIP_STATUSES, MembershipStatus
 from ..exceptions import MembershipError
 from ..forms import (
@@ -32,6 +33,7 @@ from ..forms import (
 )
 from ..models import AuditEntry, Membership, Partner, RosterEntry, SeatWaitlistEntry, Sponsorship
 from ..models.sponsorships import SHAREABLE_FIELDS
+from ..selectors.memberships import seats_left, with_seats_used
 from ..services import claims
 from ..services.eligibility import eligibility_for
 from ..services.roster import roster_import
@@ -170,29 +172,20 @@ class SponsorshipAdmin(admin.ModelAdmin):
     )
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                seats_used_count=Count(
-                    "memberships", filter=Q(memberships__status__in=LIVE_MEMBERSHIP_STATUSES)
-                )
-            )
-        )
+        return with_seats_used(super().get_queryset(request))
 
     @admin.display(description=gettext_lazy("seats"), ordering="seats")
     def seats_display(self, obj) -> str:
         return _("unlimited") if obj.seats is None else str(obj.seats)
 
-    @admin.display(description=gettext_lazy("seats used"), ordering="seats_used_count")
+    @admin.display(description=gettext_lazy("seats used"), ordering="seats_used")
     def seats_used(self, obj) -> int:
-        return obj.seats_used_count
+        return obj.seats_used
 
     @admin.display(description=gettext_lazy("seats left"))
     def seats_remaining(self, obj) -> str:
-        if obj.seats is None:
-            return "–"
-        return str(max(obj.seats - obj.seats_used_count, 0))
+        left = seats_left(obj)
+        return "–" if left is None else str(left)
 
     @admin.display(description=gettext_lazy("tools"))
     def tools(self, obj) -> str:
@@ -243,7 +236,7 @@ class SponsorshipAdmin(admin.ModelAdmin):
             context["person"] = person
             if person is not None:
                 context["result"] = eligibility_for(
-                    user=person, sponsorship=sponsorship, seats_used=sponsorship.seats_used_count
+                    user=person, sponsorship=sponsorship, seats_used=sponsorship.seats_used
                 )
                 context["live_membership"] = sponsorship.memberships.filter(
                     user=person, status__in=LIVE_MEMBERSHIP_STATUSES
@@ -518,15 +511,10 @@ class MembershipAdmin(admin.ModelAdmin):
                     m.status,
                     m.member_number,
                     m.claimed_at.isoformat(),
-                    *[_csv_safe(m.shared_data.get(f, "")) for f in fields],
+                    *[csv_cell(m.shared_data.get(f, "")) for f in fields],
                 ]
             )
         return response
-
-
-def _csv_safe(value: str) -> str:
-    # Spreadsheets run cells that start with these as formulas.
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@") else value
 
 
 @admin.register(SeatWaitlistEntry)

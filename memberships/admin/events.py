@@ -8,15 +8,16 @@ import csv
 
 from django.contrib import admin, messages
 from django.db import models
-from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..enums import EventKind, RegistrationStatus
+from ..csv_cells import csv_cell
+from ..enums import EventKind
 from ..exceptions import MembershipError
 from ..models import Event, Registration, Resource, Topic
+from ..selectors.events import events_with_counts
 from ..services.audit import audit_record
 from ..services.events import (
     EDITABLE_FIELDS,
@@ -111,18 +112,7 @@ class EventAdmin(admin.ModelAdmin):
     )
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                confirmed_count=Count(
-                    "registrations", filter=Q(registrations__status=RegistrationStatus.CONFIRMED)
-                ),
-                waitlisted_count=Count(
-                    "registrations", filter=Q(registrations__status=RegistrationStatus.WAITLISTED)
-                ),
-            )
-        )
+        return events_with_counts(super().get_queryset(request))
 
     @admin.display(description=gettext_lazy("confirmed"), ordering="confirmed_count")
     def confirmed(self, obj: Event) -> str:
@@ -193,22 +183,16 @@ class EventAdmin(admin.ModelAdmin):
         for registration in registrations:
             writer.writerow(
                 [
-                    _csv_safe(registration.event.title),
+                    csv_cell(registration.event.title),
                     registration.event.starts_at.isoformat(),
-                    _csv_safe(registration.user.display_name),
-                    _csv_safe(registration.user.email),
-                    _csv_safe(registration.user.department),
+                    csv_cell(registration.user.display_name),
+                    csv_cell(registration.user.email),
+                    csv_cell(registration.user.department),
                     registration.status,
                     registration.created_at.isoformat(),
                 ]
             )
         return response
-
-
-def _csv_safe(value: str) -> str:
-    """Spreadsheets run cells that start with these as formulas."""
-    value = str(value)
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 @admin.register(Registration)

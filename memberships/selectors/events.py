@@ -58,20 +58,18 @@ def registrations_with_position(qs: QuerySet[Registration]) -> QuerySet[Registra
 
 
 def waitlist_position(*, registration: Registration) -> int | None:
+    """1 for the head of the waitlist, None when not waitlisted (one query)."""
     if registration.status != RegistrationStatus.WAITLISTED:
         return None
     return (
-        registration.event.registrations.filter(status=RegistrationStatus.WAITLISTED)
-        .filter(
-            Q(created_at__lt=registration.created_at)
-            | Q(created_at=registration.created_at, pk__lt=registration.pk)
-        )
-        .count()
-        + 1
+        registrations_with_position(Registration.objects.filter(pk=registration.pk))
+        .values_list("waitlist_position", flat=True)
+        .get()
     )
 
 
-def _with_counts(qs: QuerySet[Event]) -> QuerySet[Event]:
+def events_with_counts(qs: QuerySet[Event]) -> QuerySet[Event]:
+    """Annotate `confirmed_count`, `waitlisted_count` and `seats_left` (None: unlimited)."""
     return qs.annotate(
         confirmed_count=Count(
             "registrations", filter=Q(registrations__status=RegistrationStatus.CONFIRMED)
@@ -154,7 +152,7 @@ def event_list(
         qs = qs.filter(content_note_label="", content_note="")
     if q:
         qs = _search(qs, q)
-    qs = _with_counts(qs).select_related("partner").prefetch_related("topics")
+    qs = events_with_counts(qs).select_related("partner").prefetch_related("topics")
     return _for_viewer(qs, user=user)
 
 
@@ -163,7 +161,7 @@ def event_for_viewer(*, user, slug: str) -> Event | None:
     qs = Event.objects.filter(slug=slug)
     if not user.is_staff:
         qs = qs.exclude(status=EventStatus.DRAFT)
-    qs = _with_counts(qs).select_related("partner").prefetch_related("topics")
+    qs = events_with_counts(qs).select_related("partner").prefetch_related("topics")
     return _for_viewer(qs, user=user).first()
 
 

@@ -33,11 +33,28 @@ def membership_is_active(*, user, partner) -> bool:
     ).exists()
 
 
-def sponsorships_with_seats() -> QuerySet[Sponsorship]:
-    """Sponsorships with their partner and `seats_used` (live memberships) annotated."""
-    return Sponsorship.objects.select_related("partner").annotate(
+def partner_ids_with_active_membership(*, user) -> set[int]:
+    """The partners with which `user` holds an active membership (one query), for pages that
+    check many partners at once."""
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    return set(
+        Membership.objects.filter(user=user, status=MembershipStatus.ACTIVE).values_list(
+            "sponsorship__partner_id", flat=True
+        )
+    )
+
+
+def with_seats_used(qs: QuerySet[Sponsorship]) -> QuerySet[Sponsorship]:
+    """Annotate `seats_used`: the live memberships of each sponsorship."""
+    return qs.annotate(
         seats_used=Count("memberships", filter=Q(memberships__status__in=LIVE_MEMBERSHIP_STATUSES))
     )
+
+
+def sponsorships_with_seats() -> QuerySet[Sponsorship]:
+    """Sponsorships with their partner and `seats_used` (live memberships) annotated."""
+    return with_seats_used(Sponsorship.objects.select_related("partner"))
 
 
 def seats_left(sponsorship: Sponsorship) -> int | None:
@@ -90,6 +107,18 @@ def membership_receipt(membership: Membership) -> list[tuple[str, str]]:
         (str(SHAREABLE_FIELDS.get(name, name)), value)
         for name, value in membership.shared_data.items()
     ]
+
+
+def _eligibility(*, user, sponsorship: Sponsorship, roster: list) -> Eligibility:
+    """Eligibility from preloaded data: `roster` holds the user's rows of any sponsorships,
+    `sponsorship` carries the `seats_used` annotation. No query."""
+    entries = [e for e in roster if e.sponsorship_id == sponsorship.pk]
+    return eligibility_for(
+        user=user,
+        sponsorship=sponsorship,
+        roster_entry=roster_entry_for(user=user, entries=entries),
+        seats_used=sponsorship.seats_used,
+    )
 
 
 @dataclass
@@ -154,15 +183,9 @@ def membership_page_for_user(
     for sponsorship in sponsorships:
         own = [m for m in memberships if m.sponsorship_id == sponsorship.pk]
         live = next((m for m in own if m.status in LIVE_MEMBERSHIP_STATUSES), None)
-        entries = [e for e in roster if e.sponsorship_id == sponsorship.pk]
         section = SponsorshipSection(
             sponsorship=sponsorship,
-            eligibility=eligibility_for(
-                user=user,
-                sponsorship=sponsorship,
-                roster_entry=roster_entry_for(user=user, entries=entries),
-                seats_used=sponsorship.seats_used,
-            ),
+            eligibility=_eligibility(user=user, sponsorship=sponsorship, roster=roster),
             membership=live,
             past_memberships=[m for m in own if m is not live],
             waitlist_entry=waiting.get(sponsorship.pk),
@@ -209,17 +232,7 @@ def membership_summary_for_user(*, user) -> MembershipSummary:
             next_url=url,
         )
     roster = roster_entries_for_user(user=user, sponsorship_ids=[s.pk for s in sponsorships])
-    results = [
-        eligibility_for(
-            user=user,
-            sponsorship=s,
-            roster_entry=roster_entry_for(
-                user=user, entries=[e for e in roster if e.sponsorship_id == s.pk]
-            ),
-            seats_used=s.seats_used,
-        )
-        for s in sponsorships
-    ]
+    results = [_eligibility(user=user, sponsorship=s, roster=roster) for s in sponsorships]
     for wanted, state in ((ELIGIBLE, "eligible"), (FULL, "full")):
         found = next((r for r in results if r.code == wanted), None)
         if found is not None:

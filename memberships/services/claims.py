@@ -25,7 +25,7 @@ from ..exceptions import (
 )
 from ..models import Membership, SeatWaitlistEntry, Sponsorship
 from .audit import audit_record
-from .eligibility import ELIGIBLE, eligibility_check, eligibility_code
+from .eligibility import ELIGIBLE, eligibility_check, eligibility_code, seats_used
 from .notifications import notify_employee, notify_partner
 
 MEMBER_NUMBER_MAX_LENGTH = 64
@@ -93,10 +93,6 @@ def _lock_membership(*, membership: Membership) -> Membership:
     )
     locked.sponsorship = sponsorship
     return locked
-
-
-def _live_count(sponsorship: Sponsorship) -> int:
-    return sponsorship.memberships.filter(status__in=LIVE_MEMBERSHIP_STATUSES).count()
 
 
 def _set_status(
@@ -521,7 +517,7 @@ def _offer_freed_seats(*, sponsorship: Sponsorship) -> None:
     if today > sponsorship.ends_on:
         return
     queue = sponsorship.waitlist_entries.select_for_update(of=("self",)).select_related("user")
-    while sponsorship.seats is None or _live_count(sponsorship) < sponsorship.seats:
+    while sponsorship.seats is None or seats_used(sponsorship=sponsorship) < sponsorship.seats:
         entry = queue.filter(status=WaitlistStatus.WAITING).order_by("created_at", "pk").first()
         if entry is None:
             return

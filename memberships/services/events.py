@@ -35,8 +35,9 @@ from .calendar import calendar_for_events, event_absolute_url
 from .notifications import notify_employee, notify_partner
 
 # A change to any of these moves the event in people's calendars and is announced.
-CALENDAR_FIELDS = ("starts_at", "ends_at", "time_zone", "venue", "join_url", "format", "title")
 ANNOUNCED_FIELDS = ("starts_at", "ends_at", "time_zone", "venue", "join_url", "format")
+# A new title is not announced, but calendars must pick it up.
+CALENDAR_FIELDS = (*ANNOUNCED_FIELDS, "title")
 EDITABLE_FIELDS = (
     "partner",
     "title",
@@ -81,16 +82,13 @@ def event_when(*, event: Event, zone: zoneinfo.ZoneInfo) -> str:
     return f"{start_text}–{formats.date_format(ends, end_format)} ({zone.key})"
 
 
-event_url = event_absolute_url
-
-
 def event_payload(*, event: Event, user=None, registration: Registration | None = None) -> dict:
     """What the e-mail templates need, as JSON values. The join link only goes to seat holders."""
     zone = _zone_for(user, event)
     payload = {
         "event_id": event.pk,
         "event_title": event.title,
-        "event_url": event_url(event),
+        "event_url": event_absolute_url(event),
         "event_kind": str(event.get_kind_display()),
         "event_format": str(event.get_format_display()),
         "venue": event.venue,
@@ -388,7 +386,7 @@ def event_roster_send(*, event: Event) -> bool:
         "event_slug": event.slug,
         "event_title": event.title,
         "event_kind": event.kind,
-        "event_url": event_url(event),
+        "event_url": event_absolute_url(event),
         "starts_at": event.starts_at.isoformat(),
         "when": event_when(event=event, zone=zoneinfo.ZoneInfo(event.time_zone)),
         "attendee_count": len(attendees),

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.template import TemplateDoesNotExist
 from django.utils import timezone
 
+from ..csv_cells import csv_cell
 from ..emails import make_message
 from ..enums import (
     MembershipStatus,
@@ -321,13 +322,6 @@ def notify_employee(*, user, kind: NotificationKind | str, payload: dict, key: s
 
 
 DIGEST_FIXED_COLUMNS = ["member_number", "membership_id", "sponsorship", "active_since"]
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_cell(value) -> str:
-    text = "" if value is None else str(value)
-    # A spreadsheet must not run a member's name as a formula (CSV injection).
-    return f"'{text}" if text.startswith(_FORMULA_PREFIXES) else text
 
 
 def partner_members_csv(*, partner: Partner) -> tuple[str, int]:
@@ -347,12 +341,12 @@ def partner_members_csv(*, partner: Partner) -> tuple[str, int]:
         data = membership.shared_data or {}
         writer.writerow(
             [
-                _csv_cell(membership.member_number),
+                csv_cell(membership.member_number),
                 str(membership.public_id),
-                _csv_cell(membership.sponsorship.name),
+                csv_cell(membership.sponsorship.name),
                 membership.activated_at.date().isoformat() if membership.activated_at else "",
             ]
-            + [_csv_cell(data.get(field, "")) for field in shared_columns]
+            + [csv_cell(data.get(field, "")) for field in shared_columns]
         )
     return buffer.getvalue(), len(memberships)
 

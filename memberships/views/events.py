@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -16,7 +16,7 @@ from ..exceptions import MembershipError
 from ..forms_events import EventFilterForm, ResourceFilterForm, TimeZoneForm
 from ..models import CalendarFeed
 from ..selectors import events as event_selectors
-from ..selectors.memberships import membership_is_active
+from ..selectors.memberships import membership_is_active, partner_ids_with_active_membership
 from ..services.calendar import calendar_feed_for_user, calendar_feed_reset, calendar_for_events
 from ..services.events import registration_cancel, registration_create, user_time_zone_update
 
@@ -83,16 +83,9 @@ def event_detail(request, slug):
         "registration_is_open": event.registration_is_open(),
         # Sanitised when shown: whatever an admin typed, no script or event handler survives.
         "body_html": mark_safe(nh3.clean(event.body)),  # noqa: S308 -- cleaned by nh3
-        "membership_url": _membership_url(),
+        "membership_url": reverse("memberships:membership"),
     }
     return render(request, "memberships/events/event_detail.html", context)
-
-
-def _membership_url() -> str:
-    try:
-        return reverse("memberships:membership")
-    except NoReverseMatch:  # the membership page lives in the claims area
-        return reverse("home")
 
 
 @login_required
@@ -204,14 +197,16 @@ def resource_list(request):
     is_valid = form.is_valid() if form.is_bound else True
     kind = form.cleaned_data.get("kind", "") if is_valid and form.is_bound else ""
     resources = list(event_selectors.resource_list(kind=kind))
-    # One membership check per partner (a handful), not per resource.
-    partners = {r.partner for r in resources if r.is_members_only}
-    member_of = {p.pk for p in partners if membership_is_active(user=request.user, partner=p)}
+    member_of = partner_ids_with_active_membership(user=request.user)
     for resource in resources:
         resource.is_open_to_viewer = (
             not resource.is_members_only or resource.partner_id in member_of
         )
-    context = {"form": form, "resources": resources, "membership_url": _membership_url()}
+    context = {
+        "form": form,
+        "resources": resources,
+        "membership_url": reverse("memberships:membership"),
+    }
     return render(
         request, "memberships/events/resource_list.html", context, status=200 if is_valid else 400
     )

@@ -401,6 +401,29 @@ def test_resource_list_filters_by_kind_and_hides_members_only_links(employee_cli
     assert bad.status_code == 400
 
 
+@pytest.mark.parametrize("partner_count", [1, 3])
+def test_resource_list_runs_constant_queries_whatever_the_number_of_partners(
+    employee_client, employee, partner_count, django_assert_max_num_queries
+):
+    for n in range(partner_count):
+        partner = PartnerFactory()
+        ResourceFactory(partner=partner, title=f"Open {n}", url=f"https://example.org/open/{n}")
+        ResourceFactory(
+            partner=partner,
+            title=f"Members {n}",
+            url=f"https://example.org/members/{n}",
+            is_members_only=True,
+        )
+        if n == 0:
+            active_membership(user=employee, partner=partner)
+
+    with django_assert_max_num_queries(4):
+        response = employee_client.get(reverse("memberships:resource-list"))
+
+    open_to_viewer = sorted(r.title for r in response.context["resources"] if r.is_open_to_viewer)
+    assert open_to_viewer == sorted(["Members 0", *[f"Open {n}" for n in range(partner_count)]])
+
+
 def test_other_people_cannot_cancel_someone_elses_seat(client, employee, other_employee):
     event = EventFactory()
     seat = RegistrationFactory(event=event, user=employee)
