@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.text import slugify
 
+from ..csv_cells import csv_cell
 from ..enums import (
     LIVE_REGISTRATION_STATUSES,
     EventStatus,
@@ -368,7 +369,7 @@ def _roster_csv(attendees: list[dict]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns)
     writer.writeheader()
-    writer.writerows(attendees)
+    writer.writerows({key: csv_cell(value) for key, value in row.items()} for row in attendees)
     return out.getvalue()
 
 

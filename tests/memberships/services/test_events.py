@@ -351,6 +351,18 @@ def test_event_roster_send_includes_name_and_email_when_the_event_says_so(employ
     )
 
 
+def test_event_roster_csv_never_hands_a_spreadsheet_a_formula(employee):
+    employee.name = '=HYPERLINK("https://evil.example","Alex")'
+    employee.save()
+    event = EventFactory(shares_attendee_contact=True)
+    RegistrationFactory(event=event, user=employee)
+
+    event_roster_send(event=event)
+
+    csv_text = Notification.objects.get().payload["attachments"][0]["content"]
+    assert """,\"'=HYPERLINK(""https://evil.example"",""Alex"")\",""" in csv_text
+
+
 def test_event_rosters_send_picks_events_whose_registration_closed():
     now = timezone.now()
     closed = EventFactory(registration_closes_at=now - datetime.timedelta(minutes=1))
