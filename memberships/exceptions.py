@@ -14,8 +14,23 @@ class MembershipError(Exception):
         return str(self.message)
 
 
+# Delivery of notifications: not domain errors, never shown to an employee.
+
+
 class DeliveryFailed(Exception):  # noqa: N818 -- the event it reports
     """A notification could not be delivered now but may succeed later (retryable)."""
+
+
+class DeliveryRejected(Exception):  # noqa: N818 -- the event it reports
+    """The recipient refused the message for good (a retry would fail the same way)."""
+
+
+class NotificationRetry(DeliveryFailed):
+    """Raised after a failed attempt has been recorded: try again in `retry_in` seconds."""
+
+    def __init__(self, message: str, *, retry_in: float) -> None:
+        super().__init__(message)
+        self.retry_in = retry_in
 
 
 class NotEligible(MembershipError):

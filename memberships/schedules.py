@@ -1,12 +1,10 @@
 """Every periodic task, in one place. Celery beat reads BEAT_SCHEDULE (see portal/celery.py);
-run exactly one beat process per deployment."""
+run exactly one beat process per deployment. Times are UTC."""
 
 from celery.schedules import crontab
 
-from .schedules_claims import CLAIMS_BEAT_SCHEDULE
-from .schedules_events import EVENTS_BEAT_SCHEDULE
-
-NOTIFICATIONS_BEAT_SCHEDULE = {
+BEAT_SCHEDULE = {
+    # Notifications
     "sweep-notifications": {
         "task": "memberships.sweep_notifications",
         "schedule": crontab(),  # every minute: https://crontab.guru/#*_*_*_*_*
@@ -14,13 +12,24 @@ NOTIFICATIONS_BEAT_SCHEDULE = {
     },
     "partner-weekly-digests": {
         "task": "memberships.partner_weekly_digest",
-        # Mondays at 07:00 (UTC): https://crontab.guru/#0_7_*_*_1
+        # Mondays at 07:00: https://crontab.guru/#0_7_*_*_1
         "schedule": crontab(minute="0", hour="7", day_of_week="1"),
     },
-}
-
-BEAT_SCHEDULE = {
-    **NOTIFICATIONS_BEAT_SCHEDULE,
-    **CLAIMS_BEAT_SCHEDULE,
-    **EVENTS_BEAT_SCHEDULE,
+    # Claims
+    "expire-memberships": {
+        "task": "memberships.expire_memberships",
+        # every day at 02:15: https://crontab.guru/#15_2_*_*_*
+        "schedule": crontab(minute=15, hour=2),
+    },
+    # Events
+    "send-event-reminders": {
+        "task": "memberships.send_event_reminders",
+        # every 15 minutes: https://crontab.guru/#*/15_*_*_*_*
+        "schedule": crontab(minute="*/15"),
+    },
+    "send-event-rosters": {
+        "task": "memberships.send_event_rosters",
+        # at minutes 5 and 35 of every hour: https://crontab.guru/#5,35_*_*_*_*
+        "schedule": crontab(minute="5,35"),
+    },
 }

@@ -18,17 +18,13 @@ from collections.abc import Mapping
 import requests
 from django.core.mail import EmailMessage, get_connection
 
-from .exceptions import DeliveryFailed
+from .exceptions import DeliveryFailed, DeliveryRejected
 
 SIGNATURE_VERSION = "v1"
 SECRET_PREFIX = "whsec_"  # noqa: S105 -- a prefix, not a secret
 RETRYABLE_HTTP_STATUSES = {408, 429}
 # Webhooks older or newer than this are refused by verify_webhook (replay protection).
 TIMESTAMP_TOLERANCE_SECONDS = 5 * 60
-
-
-class DeliveryRejected(Exception):  # noqa: N818 -- the event it reports
-    """The recipient refused the message for good (a retry would fail the same way)."""
 
 
 def signing_key(secret: str) -> bytes:

@@ -1,11 +1,12 @@
-"""Celery entry points: ids in, nothing out, no logic (the services decide)."""
+"""Every Celery entry point of the portal: ids in, nothing (or a count) out, no logic; the
+services decide. Task names are explicit and stable, so renaming a function never strands a
+queued message."""
 
 from celery import shared_task
 
-# Each area keeps its tasks in its own module; importing them here is what registers them
-# with a worker (Celery autodiscovery imports `memberships.tasks` only).
-from . import tasks_claims, tasks_events  # noqa: F401
 from .exceptions import DeliveryFailed
+
+# Notifications (the outbox)
 
 
 @shared_task(bind=True, name="memberships.deliver_notification")
@@ -34,7 +35,7 @@ def task_sweep_notifications() -> None:
 @shared_task(name="memberships.partner_weekly_digest")
 def task_partner_weekly_digest(*, partner_id: int | None = None) -> None:
     """Queue the weekly members list for one partner, or for every active one (beat)."""
-    from .services.notifications import (  # noqa: PLC0415 -- leaf
+    from .services.digests import (  # noqa: PLC0415 -- leaf
         partner_weekly_digest,
         partner_weekly_digests,
     )
@@ -43,3 +44,33 @@ def task_partner_weekly_digest(*, partner_id: int | None = None) -> None:
         partner_weekly_digests()
     else:
         partner_weekly_digest(partner_id=partner_id)
+
+
+# Claims
+
+
+@shared_task(name="memberships.expire_memberships")
+def task_expire_memberships() -> None:
+    """Expire the live memberships of sponsorships whose term has ended. Idempotent."""
+    from .services.claims import memberships_expire_ended  # noqa: PLC0415 -- leaf
+
+    memberships_expire_ended()
+
+
+# Events
+
+
+@shared_task(name="memberships.send_event_reminders")
+def task_send_event_reminders() -> int:
+    """Remind confirmed registrants of events starting soon. Safe to run twice."""
+    from .services.events import event_reminders_send  # noqa: PLC0415 -- leaf
+
+    return event_reminders_send()
+
+
+@shared_task(name="memberships.send_event_rosters")
+def task_send_event_rosters() -> int:
+    """Send hosts the rosters of events whose registration has closed. Safe to run twice."""
+    from .services.events import event_rosters_send  # noqa: PLC0415 -- leaf
+
+    return event_rosters_send()

@@ -12,7 +12,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from memberships.enums import NotificationStatus
 from memberships.models import Notification
 
-from .signals import SSO_SESSION_KEY
+# Set in the session by an SSO sign-in (portal/signals.py): the admin admits staff only
+# through SSO, or through the break-glass password + TOTP below.
+SSO_SESSION_KEY = "portal_signed_in_with_sso"
 
 
 class BreakGlassAuthenticationForm(OTPAdminAuthenticationForm):

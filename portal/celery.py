@@ -10,11 +10,3 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 app = Celery("portal", task_cls="celery.contrib.django.task:DjangoTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-
-
-@app.on_after_finalize.connect
-def _set_beat_schedule(sender, **kwargs) -> None:
-    # Schedules live with the domain (memberships/schedules.py); read them once apps are ready.
-    from memberships.schedules import BEAT_SCHEDULE  # noqa: PLC0415 -- apps must be loaded
-
-    sender.conf.beat_schedule = BEAT_SCHEDULE

@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 
-SSO_SESSION_KEY = "portal_signed_in_with_sso"
+from .admin_site import SSO_SESSION_KEY
 
 
 @receiver(user_logged_in)

@@ -12,8 +12,8 @@ from kombu import Connection
 
 from memberships.enums import LIVE_REGISTRATION_STATUSES
 from memberships.models import Registration
+from memberships.selectors.claims import membership_summary_for_user
 from memberships.selectors.events import event_list, my_registrations, resource_list
-from memberships.selectors.memberships import membership_summary_for_user
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from portal.signals import SSO_SESSION_KEY
+from portal.admin_site import SSO_SESSION_KEY
 from tests.factories import PartnerFactory, UserFactory
 
 

@@ -2,74 +2,42 @@
 eligibility check), memberships (bulk approve / decline / revoke, CSV export, activation by
 hand), the seat waitlist and the read-only audit trail. Every change goes through a service."""
 
-import csv
-
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from portal.models import User
 
-from ..csv_cells import csv_cell
+from ..csv_export import csv_download
 from ..enums import LIVE_MEMBERSHIP_STATUSES, MembershipStatus
 from ..exceptions import MembershipError
-from ..forms import (
+from ..models import AuditEntry, Membership, Partner, RosterEntry, SeatWaitlistEntry, Sponsorship
+from ..models.sponsorships import SHAREABLE_FIELDS
+from ..selectors.claims import seats_left, with_seats_used
+from ..selectors.eligibility import eligibility_for
+from ..services import claims
+from ..services.roster import roster_import
+from .forms import (
     EligibilityLookupForm,
     MemberNumberForm,
+    PartnerAdminForm,
     ReasonForm,
     RosterConfirmForm,
     RosterUploadForm,
+    SponsorshipAdminForm,
 )
-from ..models import AuditEntry, Membership, Partner, RosterEntry, SeatWaitlistEntry, Sponsorship
-from ..models.sponsorships import SHAREABLE_FIELDS
-from ..selectors.memberships import seats_left, with_seats_used
-from ..services import claims
-from ..services.eligibility import eligibility_for
-from ..services.roster import roster_import
 
 ROSTER_SALT = "memberships.roster-import"
 ROSTER_MAX_AGE = 60 * 60
-
-
-class PartnerAdminForm(forms.ModelForm):
-    website = forms.URLField(label=gettext_lazy("website"), required=False, assume_scheme="https")
-    webhook_url = forms.URLField(
-        label=gettext_lazy("webhook URL"), required=False, assume_scheme="https"
-    )
-    # The signing secret is write-only here: never rendered back into the page.
-    webhook_secret = forms.CharField(
-        label=gettext_lazy("webhook signing secret"),
-        required=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text=gettext_lazy("Leave empty to keep the current secret."),
-    )
-
-    class Meta:
-        model = Partner
-        fields = (
-            "name",
-            "slug",
-            "website",
-            "operations_email",
-            "notification_channels",
-            "webhook_url",
-            "webhook_secret",
-            "is_active",
-        )
-
-    def clean_webhook_secret(self) -> str:
-        return self.cleaned_data.get("webhook_secret") or self.instance.webhook_secret
 
 
 @admin.register(Partner)
@@ -93,50 +61,6 @@ class PartnerAdmin(admin.ModelAdmin):
             "state": state,
             "slug": obj.slug or "<slug>",
         }
-
-
-class SponsorshipAdminForm(forms.ModelForm):
-    eligible_groups = forms.CharField(
-        label=gettext_lazy("Eligible IdP groups"),
-        required=False,
-        help_text=gettext_lazy("Comma-separated group names, e.g. trust-safety, content-review."),
-    )
-    shared_fields = forms.MultipleChoiceField(
-        label=gettext_lazy("Fields shared with the partner"),
-        required=False,
-        choices=list(SHAREABLE_FIELDS.items()),
-        widget=forms.CheckboxSelectMultiple,
-    )
-
-    class Meta:
-        model = Sponsorship
-        fields = (
-            "partner",
-            "name",
-            "slug",
-            "company",
-            "tier",
-            "description",
-            "seats",
-            "starts_on",
-            "ends_on",
-            "eligible_groups",
-            "uses_roster",
-            "requires_approval",
-            "contact_email",
-            "shared_fields",
-            "consent_text",
-            "consent_version",
-        )
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.initial["eligible_groups"] = ", ".join(self.instance.eligible_groups)
-
-    def clean_eligible_groups(self) -> list[str]:
-        raw = self.cleaned_data.get("eligible_groups") or ""
-        return [g.strip() for g in raw.split(",") if g.strip()]
 
 
 @admin.register(Sponsorship)
@@ -494,16 +418,19 @@ class MembershipAdmin(admin.ModelAdmin):
         """Only what each member agreed to share (their consented snapshot)."""
         rows = list(queryset.select_related("sponsorship__partner").order_by("claimed_at", "pk"))
         fields = [f for f in SHAREABLE_FIELDS if any(f in m.shared_data for m in rows)]
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        stamp = timezone.now().strftime("%Y%m%d-%H%M")
-        response["Content-Disposition"] = f'attachment; filename="members-{stamp}.csv"'
-        writer = csv.writer(response)
-        writer.writerow(
-            ["membership_id", "partner", "sponsorship", "status", "member_number", "claimed_at"]
-            + fields
-        )
-        for m in rows:
-            writer.writerow(
+        header = [
+            "membership_id",
+            "partner",
+            "sponsorship",
+            "status",
+            "member_number",
+            "claimed_at",
+            *fields,
+        ]
+        return csv_download(
+            name="members",
+            header=header,
+            rows=(
                 [
                     m.public_id,
                     m.sponsorship.partner.name,
@@ -511,10 +438,11 @@ class MembershipAdmin(admin.ModelAdmin):
                     m.status,
                     m.member_number,
                     m.claimed_at.isoformat(),
-                    *[csv_cell(m.shared_data.get(f, "")) for f in fields],
+                    *[m.shared_data.get(f, "") for f in fields],
                 ]
-            )
-        return response
+                for m in rows
+            ),
+        )
 
 
 @admin.register(SeatWaitlistEntry)

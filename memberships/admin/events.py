@@ -4,16 +4,12 @@ edits tell registrants, promote from the waitlist and land in the audit trail.
 Privacy of well-being sessions: programme admins see only counts of who registered, and
 "fewer than 5" below five; names go only to the hosting partner (roster and API)."""
 
-import csv
-
 from django.contrib import admin, messages
 from django.db import models
-from django.http import HttpResponse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..csv_cells import csv_cell
+from ..csv_export import csv_download
 from ..enums import EventKind
 from ..exceptions import MembershipError
 from ..models import Event, Registration, Resource, Topic
@@ -173,26 +169,22 @@ class EventAdmin(admin.ModelAdmin):
             .select_related("event", "user")
             .order_by("event__starts_at", "event_id", "status", "created_at", "pk")
         )
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        stamp = timezone.now().strftime("%Y%m%d-%H%M")
-        response["Content-Disposition"] = f'attachment; filename="attendees-{stamp}.csv"'
-        writer = csv.writer(response)
-        writer.writerow(
-            ["event", "starts_at", "name", "email", "department", "status", "registered_at"]
-        )
-        for registration in registrations:
-            writer.writerow(
+        return csv_download(
+            name="attendees",
+            header=["event", "starts_at", "name", "email", "department", "status", "registered_at"],
+            rows=(
                 [
-                    csv_cell(registration.event.title),
+                    registration.event.title,
                     registration.event.starts_at.isoformat(),
-                    csv_cell(registration.user.display_name),
-                    csv_cell(registration.user.email),
-                    csv_cell(registration.user.department),
+                    registration.user.display_name,
+                    registration.user.email,
+                    registration.user.department,
                     registration.status,
                     registration.created_at.isoformat(),
                 ]
-            )
-        return response
+                for registration in registrations
+            ),
+        )
 
 
 @admin.register(Registration)

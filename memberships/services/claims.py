@@ -24,8 +24,8 @@ from ..exceptions import (
     SeatsExhausted,
 )
 from ..models import Membership, SeatWaitlistEntry, Sponsorship
+from ..selectors.eligibility import ELIGIBLE, eligibility_check, eligibility_code, seats_used
 from .audit import audit_record
-from .eligibility import ELIGIBLE, eligibility_check, eligibility_code, seats_used
 from .notifications import notify_employee, notify_partner
 
 MEMBER_NUMBER_MAX_LENGTH = 64

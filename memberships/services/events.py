@@ -3,8 +3,6 @@ the partner's attendee roster. Every e-mail goes through the outbox, in the same
 
 from __future__ import annotations
 
-import csv
-import io
 import zoneinfo
 from datetime import timedelta
 
@@ -15,7 +13,7 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.text import slugify
 
-from ..csv_cells import csv_cell
+from ..csv_export import csv_text
 from ..enums import (
     LIVE_REGISTRATION_STATUSES,
     EventStatus,
@@ -29,8 +27,8 @@ from ..exceptions import (
     RegistrationNotYetOpen,
 )
 from ..models import Event, Registration
+from ..selectors.claims import membership_is_active
 from ..selectors.events import event_roster, waitlist_position
-from ..selectors.memberships import membership_is_active
 from .audit import audit_record
 from .calendar import calendar_for_events, event_absolute_url
 from .notifications import notify_employee, notify_partner
@@ -366,11 +364,9 @@ def event_reminders_send(*, now=None) -> int:
 
 def _roster_csv(attendees: list[dict]) -> str:
     columns = sorted({key for attendee in attendees for key in attendee})
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns)
-    writer.writeheader()
-    writer.writerows({key: csv_cell(value) for key, value in row.items()} for row in attendees)
-    return out.getvalue()
+    return csv_text(
+        header=columns, rows=([row.get(key, "") for key in columns] for row in attendees)
+    )
 
 
 @transaction.atomic(durable=True)

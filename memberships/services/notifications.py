@@ -3,8 +3,6 @@ the transaction of the change it reports, and delivered by a worker after commit
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 import random
@@ -16,33 +14,22 @@ from django.db.models import Q
 from django.template import TemplateDoesNotExist
 from django.utils import timezone
 
-from ..csv_cells import csv_cell
 from ..emails import make_message
 from ..enums import (
-    MembershipStatus,
     NotificationChannel,
     NotificationKind,
     NotificationRecipient,
     NotificationStatus,
     PartnerChannels,
 )
-from ..exceptions import DeliveryFailed
-from ..models import Membership, Notification, Partner
-from ..models.sponsorships import SHAREABLE_FIELDS
-from ..senders import DeliveryRejected, send_email, send_webhook
+from ..exceptions import DeliveryFailed, DeliveryRejected, NotificationRetry
+from ..models import Notification, Partner
+from ..senders import send_email, send_webhook
 
 logger = logging.getLogger(__name__)
 
 LAST_ERROR_MAX_CHARS = 2000
 SENDABLE_STATUSES = (NotificationStatus.PENDING, NotificationStatus.FAILED)
-
-
-class NotificationRetry(DeliveryFailed):
-    """Raised after a failed attempt has been recorded: try again in `retry_in` seconds."""
-
-    def __init__(self, message: str, *, retry_in: float) -> None:
-        super().__init__(message)
-        self.retry_in = retry_in
 
 
 def _enqueue(notification_id: int) -> None:
@@ -318,74 +305,4 @@ def notify_employee(*, user, kind: NotificationKind | str, payload: dict, key: s
         payload=payload,
         idempotency_key=key,
         user=user,
-    )
-
-
-DIGEST_FIXED_COLUMNS = ["member_number", "membership_id", "sponsorship", "active_since"]
-
-
-def partner_members_csv(*, partner: Partner) -> tuple[str, int]:
-    """The partner's active members as CSV text, and how many there are. Only the fields
-    each member agreed to share (their consent snapshot) are filled in. Two queries."""
-    memberships = list(
-        Membership.objects.filter(sponsorship__partner=partner, status=MembershipStatus.ACTIVE)
-        .select_related("sponsorship")
-        .order_by("activated_at", "pk")
-    )
-    shared = {field for m in memberships for field in (m.shared_data or {})}
-    shared_columns = [field for field in SHAREABLE_FIELDS if field in shared]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(DIGEST_FIXED_COLUMNS + shared_columns)
-    for membership in memberships:
-        data = membership.shared_data or {}
-        writer.writerow(
-            [
-                csv_cell(membership.member_number),
-                str(membership.public_id),
-                csv_cell(membership.sponsorship.name),
-                membership.activated_at.date().isoformat() if membership.activated_at else "",
-            ]
-            + [csv_cell(data.get(field, "")) for field in shared_columns]
-        )
-    return buffer.getvalue(), len(memberships)
-
-
-@transaction.atomic
-def partner_weekly_digest(*, partner_id: int, today=None) -> Notification | None:
-    """Queue this week's members list (CSV attached) to the partner's operations address.
-    Idempotent per partner and ISO week; returns None for an inactive partner or one
-    without an operations address."""
-    partner = Partner.objects.filter(pk=partner_id, is_active=True).first()
-    if partner is None or not partner.operations_email:
-        return None
-    today = today or timezone.localdate()
-    year, week, _day = today.isocalendar()
-    content, count = partner_members_csv(partner=partner)
-    return notification_create(
-        kind=NotificationKind.PARTNER_WEEKLY_DIGEST,
-        channel=NotificationChannel.EMAIL,
-        payload={
-            "partner_name": partner.name,
-            "member_count": count,
-            "generated_on": today.isoformat(),
-            "attachments": [
-                {
-                    "filename": f"{partner.slug}-members-{year}-W{week:02d}.csv",
-                    "content": content,
-                    "mimetype": "text/csv",
-                }
-            ],
-        },
-        idempotency_key=f"partner:{partner.pk}:digest:{year}-W{week:02d}",
-        partner=partner,
-        to_email=partner.operations_email,
-    )
-
-
-def partner_weekly_digests() -> int:
-    """One digest per active partner (each in its own transaction). Returns how many."""
-    partner_ids = Partner.objects.filter(is_active=True).values_list("pk", flat=True)
-    return sum(
-        partner_weekly_digest(partner_id=partner_id) is not None for partner_id in partner_ids
     )

@@ -18,9 +18,9 @@ from django.utils.translation import ngettext
 from ..enums import LIVE_MEMBERSHIP_STATUSES
 from ..exceptions import RosterInvalid
 from ..models import RosterEntry, Sponsorship
+from ..selectors.eligibility import ELIGIBLE, eligibility_rule_code, roster_entry_for
 from .audit import audit_record
 from .claims import memberships_revoke
-from .eligibility import ELIGIBLE, eligibility_rule_code, roster_entry_for
 
 REQUIRED_COLUMNS = ("email", "employee_id", "eligible")
 OPTIONAL_COLUMNS = ("department",)

@@ -8,9 +8,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from ..exceptions import AlreadyMember, MembershipError
-from ..forms import ClaimForm, ReleaseForm, WaitlistLeaveForm
+from ..forms.claims import ClaimForm, ReleaseForm, WaitlistLeaveForm
 from ..models import Membership
-from ..selectors.memberships import membership_page_for_user
+from ..selectors.claims import membership_page_for_user
 from ..services import claims
 
 

@@ -9,16 +9,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from ..enums import RegistrationStatus
 from ..exceptions import MembershipError
-from ..forms_events import EventFilterForm, ResourceFilterForm, TimeZoneForm
+from ..forms.events import EventFilterForm, ResourceFilterForm
 from ..models import CalendarFeed
 from ..selectors import events as event_selectors
-from ..selectors.memberships import membership_is_active, partner_ids_with_active_membership
-from ..services.calendar import calendar_feed_for_user, calendar_feed_reset, calendar_for_events
-from ..services.events import registration_cancel, registration_create, user_time_zone_update
+from ..selectors.claims import membership_is_active, partner_ids_with_active_membership
+from ..services.calendar import calendar_for_events
+from ..services.events import registration_cancel, registration_create
 
 EVENTS_PER_PAGE = 20
 
@@ -156,38 +156,6 @@ def calendar_feed(request, token):
 def my_events(request):
     registrations = event_selectors.my_registrations(user=request.user)
     return render(request, "memberships/events/my_events.html", {"registrations": registrations})
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def my_settings(request):
-    if request.method == "POST":
-        form = TimeZoneForm(request.POST)
-        if form.is_valid():
-            user_time_zone_update(user=request.user, time_zone=form.cleaned_data["time_zone"])
-            messages.success(request, _("Your time zone is saved."))
-            return redirect("memberships:my-settings")
-        status = 400
-    else:
-        form = TimeZoneForm(initial={"time_zone": request.user.time_zone})
-        status = 200
-    feed = calendar_feed_for_user(user=request.user)
-    feed_url = request.build_absolute_uri(
-        reverse("memberships:calendar-feed", kwargs={"token": feed.token})
-    )
-    context = {"form": form, "feed_url": feed_url, "feed": feed}
-    return render(request, "memberships/events/my_settings.html", context, status=status)
-
-
-@login_required
-@require_POST
-def calendar_token_reset(request):
-    calendar_feed_reset(user=request.user)
-    messages.success(
-        request,
-        _("Your calendar link is new. Subscribe again with it; the old link no longer works."),
-    )
-    return redirect("memberships:my-settings")
 
 
 @login_required

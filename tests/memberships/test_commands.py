@@ -1,15 +1,10 @@
-import datetime
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.utils import timezone
 
-from memberships.enums import MembershipStatus
 from memberships.models import Partner, RosterEntry, Sponsorship
-from memberships.schedules_claims import CLAIMS_BEAT_SCHEDULE
-from memberships.tasks_claims import task_expire_memberships
-from tests.factories import MembershipFactory, SponsorshipFactory
+from tests.factories import SponsorshipFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 
@@ -97,17 +92,3 @@ def test_seed_demo_creates_partner_sponsorship_and_roster_idempotently():
         "mei@example.com",
         "tomas@example.com",
     ]
-
-
-def test_task_expire_memberships_expires_ended_terms():
-    today = timezone.localdate()
-    ended = SponsorshipFactory(
-        starts_on=today - datetime.timedelta(days=400), ends_on=today - datetime.timedelta(days=1)
-    )
-    membership = MembershipFactory(sponsorship=ended, status=MembershipStatus.ACTIVE)
-
-    task_expire_memberships.delay()
-
-    membership.refresh_from_db()
-    assert membership.status == MembershipStatus.EXPIRED
-    assert CLAIMS_BEAT_SCHEDULE["expire-memberships"]["task"] == task_expire_memberships.name

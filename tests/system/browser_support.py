@@ -17,7 +17,7 @@ from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
-from portal.signals import SSO_SESSION_KEY
+from portal.admin_site import SSO_SESSION_KEY
 from tests.factories import (
     EventFactory,
     PartnerFactory,
@@ -26,7 +26,7 @@ from tests.factories import (
     SponsorshipFactory,
     TopicFactory,
 )
-from tests.idp_harness import REPO_ROOT, browser_sign_in
+from tests.system.idp_harness import REPO_ROOT, browser_sign_in
 
 A11Y_DIR = REPO_ROOT / "tests" / "a11y"
 AXE_SCRIPT = A11Y_DIR / "node_modules" / "axe-core" / "axe.min.js"

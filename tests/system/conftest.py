@@ -18,7 +18,7 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 import pytest
 import requests
 
-from tests.idp_harness import CALLBACK_PATH, IdP, make_user, run_idp
+from tests.system.idp_harness import CALLBACK_PATH, IdP, make_user, run_idp
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [

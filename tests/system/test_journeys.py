@@ -19,8 +19,8 @@ from tests.factories import (
     SponsorshipFactory,
     UserFactory,
 )
-from tests.idp_harness import make_user
 from tests.system.browser_support import CspWatch, new_context, seed_portal, sign_in
+from tests.system.idp_harness import make_user
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.system]
 

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from portal.models import User
-from tests.idp_harness import (
+from tests.system.idp_harness import (
     CALLBACK_PATH,
     LOGIN_PATH,
     TEST_PASSWORD,

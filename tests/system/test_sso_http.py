@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 
 from portal.models import User
-from tests.idp_harness import CALLBACK_PATH, LOGIN_PATH, TEST_PASSWORD, sign_out, sso_sign_in
+from tests.system.idp_harness import CALLBACK_PATH, LOGIN_PATH, TEST_PASSWORD, sign_out, sso_sign_in
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.system]
 

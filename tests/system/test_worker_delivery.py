@@ -14,7 +14,8 @@ from memberships.enums import NotificationKind, NotificationStatus, PartnerChann
 from memberships.models import Notification, Sponsorship
 from memberships.senders import verify_webhook
 from memberships.services.claims import membership_claim
-from memberships.services.notifications import notify_partner, partner_weekly_digest
+from memberships.services.digests import partner_weekly_digest
+from memberships.services.notifications import notify_partner
 from memberships.tasks import task_sweep_notifications
 from portal.celery import app as celery_app
 from tests.factories import PartnerFactory, UserFactory

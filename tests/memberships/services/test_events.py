@@ -24,8 +24,13 @@ from memberships.services.events import (
     registration_cancel,
     registration_create,
 )
-from tests.factories import EventFactory, RegistrationFactory, TopicFactory, UserFactory
-from tests.memberships.events_helpers import active_membership
+from tests.factories import (
+    EventFactory,
+    RegistrationFactory,
+    TopicFactory,
+    UserFactory,
+    active_membership,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.unit]
 

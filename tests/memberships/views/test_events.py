@@ -17,8 +17,8 @@ from tests.factories import (
     RegistrationFactory,
     ResourceFactory,
     TopicFactory,
+    active_membership,
 )
-from tests.memberships.events_helpers import active_membership
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 

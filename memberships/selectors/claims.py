@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from ..enums import LIVE_MEMBERSHIP_STATUSES, MembershipStatus, WaitlistStatus
 from ..models import Membership, SeatWaitlistEntry, Sponsorship
 from ..models.sponsorships import SHAREABLE_FIELDS
-from ..services.eligibility import (
+from ..selectors.eligibility import (
     ELIGIBLE,
     FULL,
     Eligibility,

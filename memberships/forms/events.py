@@ -1,13 +1,10 @@
 """Forms of the events pages: they parse and validate, the services decide."""
 
-import zoneinfo
-
 from django import forms
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from .enums import EventFormat, EventKind, ResourceKind
-from .models import Topic
+from ..enums import EventFormat, EventKind, ResourceKind
+from ..models import Topic
 
 
 class DateInput(forms.DateInput):
@@ -64,15 +61,4 @@ class EventFilterForm(forms.Form):
 class ResourceFilterForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("Kind"), required=False, choices=[("", _("All kinds")), *ResourceKind.choices]
-    )
-
-
-def _zone_choices():
-    site = _("Site default (%(zone)s)") % {"zone": settings.TIME_ZONE}
-    return [("", site), *((name, name) for name in sorted(zoneinfo.available_timezones()))]
-
-
-class TimeZoneForm(forms.Form):
-    time_zone = forms.ChoiceField(
-        label=_("Show times in this time zone"), required=False, choices=_zone_choices
     )

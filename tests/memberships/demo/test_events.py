@@ -1,6 +1,6 @@
 import pytest
 
-from memberships.demo_events import seed_events
+from memberships.demo.events import seed_events
 from memberships.enums import EventStatus
 from memberships.models import Event, Registration, Resource
 from tests.factories import PartnerFactory

@@ -1,13 +1,23 @@
 import datetime
 
 import pytest
+from celery import current_app
 from django.utils import timezone
 
-from memberships.enums import NotificationKind
+from memberships.enums import MembershipStatus, NotificationKind
 from memberships.models import Notification
-from memberships.schedules_events import EVENTS_BEAT_SCHEDULE
-from memberships.tasks_events import task_send_event_reminders, task_send_event_rosters
-from tests.factories import EventFactory, RegistrationFactory
+from memberships.schedules import BEAT_SCHEDULE
+from memberships.tasks import (
+    task_expire_memberships,
+    task_send_event_reminders,
+    task_send_event_rosters,
+)
+from tests.factories import (
+    EventFactory,
+    MembershipFactory,
+    RegistrationFactory,
+    SponsorshipFactory,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 
@@ -46,8 +56,30 @@ def test_task_send_event_rosters_sends_the_roster_once(
     assert mailoutbox[0].attachments[0][0] == f"{event.slug}-attendees.csv"
 
 
-def test_events_beat_schedule_names_the_registered_tasks():
-    assert {entry["task"] for entry in EVENTS_BEAT_SCHEDULE.values()} == {
+def test_beat_schedule_is_the_settings_schedule_and_names_registered_tasks(settings):
+    registered = set(current_app.tasks)
+
+    scheduled = {entry["task"] for entry in BEAT_SCHEDULE.values()}
+
+    assert settings.CELERY_BEAT_SCHEDULE is BEAT_SCHEDULE
+    assert scheduled <= registered
+    assert {
+        "memberships.sweep_notifications",
+        "memberships.partner_weekly_digest",
+        task_expire_memberships.name,
         task_send_event_reminders.name,
         task_send_event_rosters.name,
-    }
+    } == scheduled
+
+
+def test_task_expire_memberships_expires_ended_terms():
+    today = timezone.localdate()
+    ended = SponsorshipFactory(
+        starts_on=today - datetime.timedelta(days=400), ends_on=today - datetime.timedelta(days=1)
+    )
+    membership = MembershipFactory(sponsorship=ended, status=MembershipStatus.ACTIVE)
+
+    task_expire_memberships.delay()
+
+    membership.refresh_from_db()
+    assert membership.status == MembershipStatus.EXPIRED

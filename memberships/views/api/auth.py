@@ -8,7 +8,7 @@ from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from ..models import Partner
+from ...models import Partner
 
 
 def partner_from_request(request) -> Partner | None:

@@ -4,8 +4,8 @@ import datetime
 
 from django.utils import timezone
 
-from .demo_events import seed_events
-from .models import Partner, RosterEntry, Sponsorship
+from ..models import Partner, RosterEntry, Sponsorship
+from .events import seed_events
 
 DEMO_CONSENT = (
     "I agree that the company sends the Trust & Safety Professional Association my work "

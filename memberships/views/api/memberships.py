@@ -10,11 +10,11 @@ from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from ..enums import MembershipStatus
-from ..exceptions import MembershipError
-from ..models import Membership
-from ..services.claims import membership_activate
-from .api_auth import json_error, partner_api_view
+from ...enums import MembershipStatus
+from ...exceptions import MembershipError
+from ...models import Membership
+from ...services.claims import membership_activate
+from .auth import json_error, partner_api_view
 
 PAGE_SIZE = 100
 

@@ -1,6 +1,6 @@
 import pytest
 
-from memberships.services.eligibility import (
+from memberships.selectors.eligibility import (
     ELIGIBLE,
     FULL,
     NOT_IN_GROUP,

@@ -4,10 +4,10 @@ from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from ..enums import RegistrationStatus
-from ..models import Event
-from ..selectors.events import event_roster
-from .api_auth import json_error, partner_api_view
+from ...enums import RegistrationStatus
+from ...models import Event
+from ...selectors.events import event_roster
+from .auth import json_error, partner_api_view
 
 
 @require_GET

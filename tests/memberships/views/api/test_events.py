@@ -2,8 +2,7 @@ import pytest
 from django.urls import reverse
 
 from memberships.enums import RegistrationStatus
-from tests.factories import EventFactory, PartnerFactory, RegistrationFactory
-from tests.memberships.events_helpers import active_membership
+from tests.factories import EventFactory, PartnerFactory, RegistrationFactory, active_membership
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 

@@ -24,7 +24,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 IDP_DIR = REPO_ROOT / "tests" / "idp"
 SERVER_SCRIPT = IDP_DIR / "server.mjs"
 DEMO_USERS_FILE = IDP_DIR / "demo-users.json"

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from .enums import EventFormat, EventKind, EventStatus, RegistrationStatus, ResourceKind
-from .models import Event, Partner, Registration, Resource, Topic
+from ..enums import EventFormat, EventKind, EventStatus, RegistrationStatus, ResourceKind
+from ..models import Event, Partner, Registration, Resource, Topic
 
 TOPICS = {
     "policy": "Policy design",

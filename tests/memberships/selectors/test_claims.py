@@ -1,7 +1,7 @@
 import pytest
 
 from memberships.enums import MembershipStatus
-from memberships.selectors.memberships import membership_is_active, membership_summary_for_user
+from memberships.selectors.claims import membership_is_active, membership_summary_for_user
 from tests.factories import MembershipFactory, SponsorshipFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.unit]

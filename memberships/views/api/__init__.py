@@ -1,0 +1,1 @@
+"""The partner API: bearer-token authentication, memberships and events."""

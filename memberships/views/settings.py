@@ -1,0 +1,44 @@
+"""The signed-in person's settings: their time zone and their personal calendar feed."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from ..forms.settings import TimeZoneForm
+from ..services.calendar import calendar_feed_for_user, calendar_feed_reset
+from ..services.events import user_time_zone_update
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_settings(request):
+    if request.method == "POST":
+        form = TimeZoneForm(request.POST)
+        if form.is_valid():
+            user_time_zone_update(user=request.user, time_zone=form.cleaned_data["time_zone"])
+            messages.success(request, _("Your time zone is saved."))
+            return redirect("memberships:my-settings")
+        status = 400
+    else:
+        form = TimeZoneForm(initial={"time_zone": request.user.time_zone})
+        status = 200
+    feed = calendar_feed_for_user(user=request.user)
+    feed_url = request.build_absolute_uri(
+        reverse("memberships:calendar-feed", kwargs={"token": feed.token})
+    )
+    context = {"form": form, "feed_url": feed_url, "feed": feed}
+    return render(request, "memberships/user_settings.html", context, status=status)
+
+
+@login_required
+@require_POST
+def calendar_token_reset(request):
+    calendar_feed_reset(user=request.user)
+    messages.success(
+        request,
+        _("Your calendar link is new. Subscribe again with it; the old link no longer works."),
+    )
+    return redirect("memberships:my-settings")
