@@ -26,6 +26,7 @@ from ..exceptions import (
 from ..models import Membership, SeatWaitlistEntry, Sponsorship
 from ..selectors.eligibility import ELIGIBLE, eligibility_check, eligibility_code, seats_used
 from .audit import audit_record
+from .locks import membership_lock, sponsorship_lock
 from .notifications import notify_employee, notify_partner
 
 MEMBER_NUMBER_MAX_LENGTH = 64
@@ -73,26 +74,6 @@ def _partner_payload(membership: Membership, **extra) -> dict:
         "member_number": membership.member_number,
         **extra,
     }
-
-
-def _lock_sponsorship(*, sponsorship_id: int) -> Sponsorship:
-    return (
-        Sponsorship.objects.select_for_update(of=("self",))
-        .select_related("partner")
-        .get(pk=sponsorship_id)
-    )
-
-
-def _lock_membership(*, membership: Membership) -> Membership:
-    """Lock the sponsorship, then the membership (always in that order)."""
-    sponsorship = _lock_sponsorship(sponsorship_id=membership.sponsorship_id)
-    locked = (
-        Membership.objects.select_for_update(of=("self",))
-        .select_related("user")
-        .get(pk=membership.pk)
-    )
-    locked.sponsorship = sponsorship
-    return locked
 
 
 def _set_status(
@@ -188,7 +169,7 @@ def _lock_for_consenting_non_member(*, user, sponsorship: Sponsorship, consent_v
     if not consent_version:
         raise ConsentRequired()
     eligibility_check(user=user, sponsorship=sponsorship)
-    sponsorship = _lock_sponsorship(sponsorship_id=sponsorship.pk)
+    sponsorship = sponsorship_lock(sponsorship_id=sponsorship.pk)
     if consent_version != sponsorship.consent_version:
         raise ConsentRequired(
             _("The consent text has changed since you opened the page. Please read it again.")
@@ -229,7 +210,7 @@ def membership_claim(*, user, sponsorship: Sponsorship, consent_version: str) ->
 @transaction.atomic(durable=True)
 def membership_approve(*, membership: Membership, actor) -> Membership:
     """An admin approves a pending claim: it goes to the partner. Idempotent."""
-    membership = _lock_membership(membership=membership)
+    membership = membership_lock(membership=membership)
     if membership.approved_at is not None and membership.is_live:
         return membership
     if membership.status != MembershipStatus.PENDING_APPROVAL:
@@ -262,7 +243,7 @@ def _require_reason(reason: str) -> str:
 def membership_decline(*, membership: Membership, actor, reason: str) -> Membership:
     """An admin declines a pending claim; the seat goes to the next in line. Idempotent."""
     reason = _require_reason(reason)
-    membership = _lock_membership(membership=membership)
+    membership = membership_lock(membership=membership)
     if membership.status == MembershipStatus.DECLINED:
         return membership
     if membership.status != MembershipStatus.PENDING_APPROVAL:
@@ -304,7 +285,7 @@ def membership_activate(*, membership: Membership, member_number: str, actor=Non
 
     Idempotent: activating again with the same number changes nothing and sends nothing."""
     member_number = clean_member_number(member_number)
-    membership = _lock_membership(membership=membership)
+    membership = membership_lock(membership=membership)
     if membership.status == MembershipStatus.ACTIVE:
         if membership.member_number == member_number:
             return membership
@@ -371,7 +352,7 @@ def membership_release(*, membership: Membership, user) -> Membership:
     """The employee gives their membership up; the partner is told and the seat freed.
 
     Idempotent: releasing a released membership returns it unchanged."""
-    membership = _lock_membership(membership=membership)
+    membership = membership_lock(membership=membership)
     if membership.user_id != user.pk:
         raise InvalidTransition()
     if membership.status == MembershipStatus.RELEASED:
@@ -403,7 +384,7 @@ def _revoke_locked(membership: Membership, *, actor, reason: str) -> Membership:
 def membership_revoke(*, membership: Membership, actor, reason: str) -> Membership:
     """An admin ends a live membership, with a reason. Idempotent."""
     reason = _require_reason(reason)
-    membership = _lock_membership(membership=membership)
+    membership = membership_lock(membership=membership)
     if membership.status == MembershipStatus.REVOKED:
         return membership
     if not membership.is_live:
@@ -418,7 +399,7 @@ def memberships_revoke(*, memberships, actor, reason: str) -> list[Membership]:
     reason = _require_reason(reason)
     revoked = []
     for membership in sorted(memberships, key=lambda m: (m.sponsorship_id, m.pk)):
-        locked = _lock_membership(membership=membership)
+        locked = membership_lock(membership=membership)
         if locked.is_live:
             revoked.append(_revoke_locked(locked, actor=actor, reason=reason))
     return revoked
@@ -449,7 +430,7 @@ def memberships_expire_ended(*, today: datetime.date | None = None) -> int:
     )
     expired = 0
     for sponsorship_id in sponsorship_ids:
-        sponsorship = _lock_sponsorship(sponsorship_id=sponsorship_id)
+        sponsorship = sponsorship_lock(sponsorship_id=sponsorship_id)
         rows = (
             Membership.objects.select_for_update(of=("self",))
             .select_related("user")

@@ -31,6 +31,7 @@ from ..selectors.claims import membership_is_active
 from ..selectors.events import event_roster, waitlist_position
 from .audit import audit_record
 from .calendar import calendar_for_events, event_absolute_url
+from .locks import event_lock
 from .notifications import notify_employee, notify_partner
 
 # A change to any of these moves the event in people's calendars and is announced.
@@ -148,7 +149,7 @@ def registration_create(*, user, event: Event) -> Registration:
     waitlist order. Idempotent: a live registrant gets their registration back, no e-mail."""
     now = timezone.now()
     _registration_check(user=user, event=event, now=now)
-    event = Event.objects.select_for_update().select_related("partner").get(pk=event.pk)
+    event = event_lock(event_id=event.pk)
     _registration_check(user=user, event=event, now=now)  # the row may have changed meanwhile
     existing = event.registrations.filter(user=user, status__in=LIVE_REGISTRATION_STATUSES).first()
     if existing is not None:
@@ -207,9 +208,7 @@ def registration_cancel(*, registration: Registration, actor) -> Registration:
     """Cancel a seat or waitlist place; a freed seat goes to the head of the waitlist at once.
 
     Locks the event row. Idempotent: cancelling a cancelled registration changes nothing."""
-    event = (
-        Event.objects.select_for_update().select_related("partner").get(pk=registration.event_id)
-    )
+    event = event_lock(event_id=registration.event_id)
     registration = Registration.objects.select_related("user").get(pk=registration.pk)
     if not registration.is_live:
         return registration
@@ -263,7 +262,7 @@ def event_update(*, event: Event, actor, data: dict, reason: str = "") -> Event:
     """Apply `data` (field -> new value) to the event, with its consequences: a change of time,
     place or join link raises the calendar sequence and tells every live registrant; more
     capacity promotes from the waitlist; status cancelled cancels. Locks the event row."""
-    locked = Event.objects.select_for_update().select_related("partner").get(pk=event.pk)
+    locked = event_lock(event_id=event.pk)
     changes = {}
     for field, value in data.items():
         if field not in EDITABLE_FIELDS:
@@ -374,7 +373,7 @@ def event_roster_send(*, event: Event) -> bool:
     """Send the host partner the attendee roster (consented fields only), once per event.
 
     Locks the event row; returns False if it was already sent."""
-    event = Event.objects.select_for_update().select_related("partner").get(pk=event.pk)
+    event = event_lock(event_id=event.pk)
     if event.roster_sent_at is not None:
         return False
     attendees = event_roster(event=event)

@@ -21,6 +21,7 @@ from ..models import RosterEntry, Sponsorship
 from ..selectors.eligibility import ELIGIBLE, eligibility_rule_code, roster_entry_for
 from .audit import audit_record
 from .claims import memberships_revoke
+from .locks import sponsorship_lock
 
 REQUIRED_COLUMNS = ("email", "employee_id", "eligible")
 OPTIONAL_COLUMNS = ("department",)
@@ -193,11 +194,7 @@ def roster_import(*, sponsorship: Sponsorship, file, dry_run: bool, actor) -> Ro
     result.is_dry_run = dry_run
     if errors:
         return result
-    sponsorship = (
-        Sponsorship.objects.select_for_update(of=("self",))
-        .select_related("partner")
-        .get(pk=sponsorship.pk)
-    )
+    sponsorship = sponsorship_lock(sponsorship_id=sponsorship.pk)
     old_entries = list(sponsorship.roster_entries.all())
     old_by_email = {e.email.lower(): e for e in old_entries if e.email}
     old_by_id = {e.employee_id: e for e in old_entries if e.employee_id}

@@ -1,0 +1,36 @@
+"""Row locks on the scarce things, in one place so that every service takes them the same way.
+
+Lock order, everywhere: sponsorship, then membership; an event on its own. Each function must
+run inside a transaction (the caller's `atomic(durable=True)` entry point), and locks only the
+named row (`of=("self",)`), never the related rows it preloads."""
+
+from __future__ import annotations
+
+from ..models import Event, Membership, Sponsorship
+
+
+def sponsorship_lock(*, sponsorship_id: int) -> Sponsorship:
+    """The sponsorship row, locked (seat counts and the seat waitlist hang on it)."""
+    return (
+        Sponsorship.objects.select_for_update(of=("self",))
+        .select_related("partner")
+        .get(pk=sponsorship_id)
+    )
+
+
+def membership_lock(*, membership: Membership) -> Membership:
+    """The membership's sponsorship, then the membership itself (always in that order), fresh
+    from the database."""
+    sponsorship = sponsorship_lock(sponsorship_id=membership.sponsorship_id)
+    locked = (
+        Membership.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .get(pk=membership.pk)
+    )
+    locked.sponsorship = sponsorship
+    return locked
+
+
+def event_lock(*, event_id: int) -> Event:
+    """The event row, locked (capacity, the waitlist and the calendar sequence hang on it)."""
+    return Event.objects.select_for_update(of=("self",)).select_related("partner").get(pk=event_id)
