@@ -5,6 +5,7 @@ from django import forms
 from django.utils.translation import gettext_lazy
 
 from ..models import Partner, Sponsorship
+from ..models.memberships import MEMBER_NUMBER_MAX_LENGTH
 from ..models.sponsorships import SHAREABLE_FIELDS
 
 
@@ -94,7 +95,9 @@ class ReasonForm(forms.Form):
 
 
 class MemberNumberForm(forms.Form):
-    member_number = forms.CharField(label=gettext_lazy("Member number"), max_length=64)
+    member_number = forms.CharField(
+        label=gettext_lazy("Member number"), max_length=MEMBER_NUMBER_MAX_LENGTH
+    )
 
 
 class EligibilityLookupForm(forms.Form):

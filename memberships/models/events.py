@@ -16,6 +16,11 @@ from ..enums import (
     RegistrationStatus,
 )
 
+# Why registration for an event is shut (Event.registration_shut_reason).
+REGISTRATION_NOT_PUBLISHED = "not_published"
+REGISTRATION_NOT_YET_OPEN = "not_yet_open"
+REGISTRATION_CLOSED = "closed"
+
 
 class Topic(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
@@ -126,13 +131,27 @@ class Event(models.Model):
     def registration_closes(self):
         return self.registration_closes_at or self.starts_at
 
-    def registration_is_open(self, now=None) -> bool:
+    def registration_shut_reason(self, now=None) -> str | None:
+        """The one "registration is open" rule: None when open, else why it is shut
+        (`REGISTRATION_NOT_PUBLISHED`, `REGISTRATION_NOT_YET_OPEN`, `REGISTRATION_CLOSED`)."""
         now = now or timezone.now()
         if self.status != EventStatus.PUBLISHED:
-            return False
+            return REGISTRATION_NOT_PUBLISHED
         if self.registration_opens_at and now < self.registration_opens_at:
-            return False
-        return now < self.registration_closes
+            return REGISTRATION_NOT_YET_OPEN
+        if now >= self.registration_closes:
+            return REGISTRATION_CLOSED
+        return None
+
+    def registration_is_open(self, now=None) -> bool:
+        return self.registration_shut_reason(now) is None
+
+
+def registration_closed_q(now) -> Q:
+    """The database form of "registration has closed" (see `Event.registration_closes`)."""
+    return Q(registration_closes_at__lte=now) | Q(
+        registration_closes_at__isnull=True, starts_at__lte=now
+    )
 
 
 class Registration(models.Model):

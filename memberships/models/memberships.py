@@ -7,6 +7,9 @@ from django.utils.translation import gettext_lazy as _
 
 from ..enums import LIVE_MEMBERSHIP_STATUSES, MembershipStatus, WaitlistStatus
 
+# The partner's member number: the model, the admin form and the partner API share this limit.
+MEMBER_NUMBER_MAX_LENGTH = 64
+
 
 class Membership(models.Model):
     """One employee's claim on one sponsorship, from claim to its end."""
@@ -25,9 +28,11 @@ class Membership(models.Model):
         related_name="memberships",
     )
     status = models.CharField(_("status"), max_length=20, choices=MembershipStatus, db_index=True)
-    member_number = models.CharField(_("member number"), max_length=64, blank=True)
+    member_number = models.CharField(
+        _("member number"), max_length=MEMBER_NUMBER_MAX_LENGTH, blank=True
+    )
     previous_member_number = models.CharField(
-        _("previous member number"), max_length=64, blank=True
+        _("previous member number"), max_length=MEMBER_NUMBER_MAX_LENGTH, blank=True
     )
     # The consent record: which text the employee agreed to, and when.
     consent_version = models.CharField(_("consent version"), max_length=40)

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ..capacity import places_left
 from ..enums import LIVE_MEMBERSHIP_STATUSES, MembershipStatus, WaitlistStatus
 from ..models import Membership, SeatWaitlistEntry, Sponsorship
 from ..models.sponsorships import SHAREABLE_FIELDS
@@ -59,9 +60,7 @@ def sponsorships_with_seats() -> QuerySet[Sponsorship]:
 
 def seats_left(sponsorship: Sponsorship) -> int | None:
     """None means unlimited. Needs the `seats_used` annotation."""
-    if sponsorship.seats is None:
-        return None
-    return max(sponsorship.seats - sponsorship.seats_used, 0)
+    return places_left(limit=sponsorship.seats, used=sponsorship.seats_used)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from ..capacity import has_place
 from ..enums import LIVE_MEMBERSHIP_STATUSES
 from ..exceptions import NotEligible, SeatsExhausted
 from ..models import RosterEntry, Sponsorship
@@ -105,7 +106,7 @@ def eligibility_code(
     code = eligibility_rule_code(user=user, sponsorship=sponsorship, roster_entry=roster_entry)
     if code != ELIGIBLE:
         return code
-    if seats_used is not None and sponsorship.seats is not None and seats_used >= sponsorship.seats:
+    if seats_used is not None and not has_place(limit=sponsorship.seats, used=seats_used):
         return FULL
     return ELIGIBLE
 

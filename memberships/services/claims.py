@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ..capacity import has_place
 from ..enums import LIVE_MEMBERSHIP_STATUSES, MembershipStatus, NotificationKind, WaitlistStatus
 from ..exceptions import (
     AlreadyMember,
@@ -24,12 +25,11 @@ from ..exceptions import (
     SeatsExhausted,
 )
 from ..models import Membership, SeatWaitlistEntry, Sponsorship
+from ..models.memberships import MEMBER_NUMBER_MAX_LENGTH
 from ..selectors.eligibility import ELIGIBLE, eligibility_check, eligibility_code, seats_used
 from .audit import audit_record
 from .locks import membership_lock, sponsorship_lock
 from .notifications import notify_employee, notify_partner
-
-MEMBER_NUMBER_MAX_LENGTH = 64
 
 
 def _membership_url() -> str:
@@ -498,7 +498,7 @@ def _offer_freed_seats(*, sponsorship: Sponsorship) -> None:
     if today > sponsorship.ends_on:
         return
     queue = sponsorship.waitlist_entries.select_for_update(of=("self",)).select_related("user")
-    while sponsorship.seats is None or seats_used(sponsorship=sponsorship) < sponsorship.seats:
+    while has_place(limit=sponsorship.seats, used=seats_used(sponsorship=sponsorship)):
         entry = queue.filter(status=WaitlistStatus.WAITING).order_by("created_at", "pk").first()
         if entry is None:
             return

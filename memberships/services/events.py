@@ -8,11 +8,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.text import slugify
 
+from ..capacity import has_place, places_left
 from ..csv_export import csv_text
 from ..enums import (
     LIVE_REGISTRATION_STATUSES,
@@ -27,6 +27,12 @@ from ..exceptions import (
     RegistrationNotYetOpen,
 )
 from ..models import Event, Registration
+from ..models.events import (
+    REGISTRATION_CLOSED,
+    REGISTRATION_NOT_PUBLISHED,
+    REGISTRATION_NOT_YET_OPEN,
+    registration_closed_q,
+)
 from ..selectors.claims import membership_is_active
 from ..selectors.events import event_roster, waitlist_position
 from .audit import audit_record
@@ -122,13 +128,17 @@ def _with_calendar(payload: dict, event: Event) -> dict:
 # Registration -----------------------------------------------------------------------------
 
 
+REGISTRATION_SHUT_ERRORS = {
+    REGISTRATION_NOT_PUBLISHED: EventNotOpen,
+    REGISTRATION_NOT_YET_OPEN: RegistrationNotYetOpen,
+    REGISTRATION_CLOSED: RegistrationClosed,
+}
+
+
 def _registration_check(*, user, event: Event, now) -> None:
-    if event.status != EventStatus.PUBLISHED:
-        raise EventNotOpen
-    if event.registration_opens_at and now < event.registration_opens_at:
-        raise RegistrationNotYetOpen
-    if now >= event.registration_closes:
-        raise RegistrationClosed
+    shut = event.registration_shut_reason(now)
+    if shut is not None:
+        raise REGISTRATION_SHUT_ERRORS[shut]
     if event.is_members_only and not membership_is_active(user=user, partner=event.partner):
         raise MembersOnly
 
@@ -138,7 +148,7 @@ def _confirmed_count(event: Event) -> int:
 
 
 def _has_seat_free(event: Event) -> bool:
-    return event.capacity is None or _confirmed_count(event) < event.capacity
+    return has_place(limit=event.capacity, used=_confirmed_count(event))
 
 
 @transaction.atomic(durable=True)
@@ -183,7 +193,7 @@ def _waitlist_promote(*, event: Event) -> list[Registration]:
     """Fill free seats from the head of the waitlist. Runs with the event row locked."""
     if event.status != EventStatus.PUBLISHED:
         return []
-    free = None if event.capacity is None else event.capacity - _confirmed_count(event)
+    free = places_left(limit=event.capacity, used=_confirmed_count(event))
     waitlist = event.registrations.filter(status=RegistrationStatus.WAITLISTED).select_related(
         "user"
     )
@@ -414,11 +424,7 @@ def event_rosters_send(*, now=None) -> int:
         Event.objects.filter(
             status=EventStatus.PUBLISHED, roster_sent_at__isnull=True, ends_at__gt=now
         )
-        .filter(
-            # registration closes at registration_closes_at, or at the start when that is empty
-            Q(registration_closes_at__lte=now)
-            | Q(registration_closes_at__isnull=True, starts_at__lte=now)
-        )
+        .filter(registration_closed_q(now))
         .values_list("pk", flat=True)
     )
     return sum(event_roster_send(event=Event(pk=pk)) for pk in list(due))
