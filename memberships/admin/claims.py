@@ -25,7 +25,10 @@ from ..models.sponsorships import SHAREABLE_FIELDS
 from ..selectors.claims import seats_left, with_seats_used
 from ..selectors.eligibility import eligibility_for
 from ..services import claims
+from ..services.partners import partner_delete, partner_save
 from ..services.roster import roster_import
+from ..services.sponsorships import sponsorship_delete, sponsorship_save
+from .base import ServiceWritesAdmin, apply_to_each
 from .forms import (
     EligibilityLookupForm,
     MemberNumberForm,
@@ -41,7 +44,7 @@ ROSTER_MAX_AGE = 60 * 60
 
 
 @admin.register(Partner)
-class PartnerAdmin(admin.ModelAdmin):
+class PartnerAdmin(ServiceWritesAdmin):
     form = PartnerAdminForm
     list_display = ("name", "slug", "operations_email", "notification_channels", "has_api_token")
     list_filter = ("is_active", "notification_channels")
@@ -62,9 +65,15 @@ class PartnerAdmin(admin.ModelAdmin):
             "slug": obj.slug or "<slug>",
         }
 
+    def save_with_service(self, request, obj, fields):
+        partner_save(partner=obj, actor=request.user, fields=fields)
+
+    def delete_with_service(self, request, obj):
+        partner_delete(partner=obj, actor=request.user)
+
 
 @admin.register(Sponsorship)
-class SponsorshipAdmin(admin.ModelAdmin):
+class SponsorshipAdmin(ServiceWritesAdmin):
     form = SponsorshipAdminForm
     list_display = (
         "name",
@@ -97,6 +106,12 @@ class SponsorshipAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return with_seats_used(super().get_queryset(request))
+
+    def save_with_service(self, request, obj, fields):
+        sponsorship_save(sponsorship=obj, actor=request.user, fields=fields)
+
+    def delete_with_service(self, request, obj):
+        sponsorship_delete(sponsorship=obj, actor=request.user)
 
     @admin.display(description=gettext_lazy("seats"), ordering="seats")
     def seats_display(self, obj) -> str:
@@ -245,18 +260,14 @@ def _reason_action(modeladmin, request, queryset, *, service, title: str, done: 
     """Ask for a reason on an intermediate page, then apply `service` to each membership."""
     form = ReasonForm(request.POST if "apply" in request.POST else None)
     if form.is_valid():
-        done_count, errors = 0, []
-        for membership in queryset.select_related("user", "sponsorship"):
-            try:
-                service(
-                    membership=membership, actor=request.user, reason=form.cleaned_data["reason"]
-                )
-                done_count += 1
-            except MembershipError as exc:
-                errors.append(f"{membership}: {exc}")
-        modeladmin.message_user(request, done % {"n": done_count}, messages.SUCCESS)
-        for error in errors:
-            modeladmin.message_user(request, error, messages.ERROR)
+        reason = form.cleaned_data["reason"]
+        apply_to_each(
+            modeladmin,
+            request,
+            queryset.select_related("user", "sponsorship"),
+            lambda membership: service(membership=membership, actor=request.user, reason=reason),
+            done=done,
+        )
         return None
     context = {
         **modeladmin.admin_site.each_context(request),
@@ -380,16 +391,13 @@ class MembershipAdmin(admin.ModelAdmin):
 
     @admin.action(description=gettext_lazy("Approve the selected claims"))
     def approve(self, request, queryset):
-        approved, errors = 0, []
-        for membership in queryset.select_related("user", "sponsorship"):
-            try:
-                claims.membership_approve(membership=membership, actor=request.user)
-                approved += 1
-            except MembershipError as exc:
-                errors.append(f"{membership}: {exc}")
-        self.message_user(request, _("%(n)s approved.") % {"n": approved}, messages.SUCCESS)
-        for error in errors:
-            self.message_user(request, error, messages.ERROR)
+        apply_to_each(
+            self,
+            request,
+            queryset.select_related("user", "sponsorship"),
+            lambda membership: claims.membership_approve(membership=membership, actor=request.user),
+            done=_("%(n)s approved."),
+        )
 
     @admin.action(description=gettext_lazy("Decline the selected claims (asks for a reason)"))
     def decline(self, request, queryset):

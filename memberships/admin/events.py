@@ -11,18 +11,20 @@ from django.utils.translation import gettext_lazy
 
 from ..csv_export import csv_download
 from ..enums import EventKind
-from ..exceptions import MembershipError
 from ..models import Event, Registration, Resource, Topic
 from ..selectors.events import events_with_counts
-from ..services.audit import audit_record
 from ..services.events import (
     EDITABLE_FIELDS,
     event_cancel,
+    event_create,
+    event_delete,
     event_duplicate,
     event_publish,
     event_update,
     registration_cancel,
 )
+from ..services.resources import resource_delete, resource_save, topic_delete, topic_save
+from .base import ServiceWritesAdmin, apply_to_each
 
 # Links typed without a scheme are https (Django 6's default, chosen now).
 URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
@@ -54,14 +56,20 @@ class RegistrationInline(admin.TabularInline):
 
 
 @admin.register(Topic)
-class TopicAdmin(admin.ModelAdmin):
+class TopicAdmin(ServiceWritesAdmin):
     list_display = ("name", "slug")
     search_fields = ("name",)
     prepopulated_fields = {"slug": ("name",)}
 
+    def save_with_service(self, request, obj, fields):
+        topic_save(topic=obj, actor=request.user, fields=fields)
+
+    def delete_with_service(self, request, obj):
+        topic_delete(topic=obj, actor=request.user)
+
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(ServiceWritesAdmin):
     list_display = (
         "title",
         "kind",
@@ -125,8 +133,7 @@ class EventAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if not change:
-            obj.save()
-            audit_record(actor=request.user, obj=obj, action="event_created")
+            event_create(event=obj, actor=request.user, fields=list(form.fields))
             return
         data = {
             field: form.cleaned_data[field]
@@ -136,22 +143,38 @@ class EventAdmin(admin.ModelAdmin):
         event_update(event=obj, actor=request.user, data=data)
         obj.refresh_from_db()
 
+    def delete_with_service(self, request, obj):
+        event_delete(event=obj, actor=request.user)
+
     @admin.action(description=gettext_lazy("Publish selected events"))
     def publish_events(self, request, queryset):
-        for event in queryset:
-            event_publish(event=event, actor=request.user)
-        messages.success(request, _("Published the selected drafts."))
+        apply_to_each(
+            self,
+            request,
+            queryset,
+            lambda event: event_publish(event=event, actor=request.user),
+            done=_("Published %(n)s events."),
+        )
 
     @admin.action(description=gettext_lazy("Cancel selected events (registrants are told)"))
     def cancel_events(self, request, queryset):
-        for event in queryset:
-            event_cancel(event=event, actor=request.user)
-        messages.success(request, _("Cancelled; every registrant gets an e-mail."))
+        apply_to_each(
+            self,
+            request,
+            queryset,
+            lambda event: event_cancel(event=event, actor=request.user),
+            done=_("Cancelled %(n)s events; every registrant gets an e-mail."),
+        )
 
     @admin.action(description=gettext_lazy("Duplicate selected events as drafts"))
     def duplicate_events(self, request, queryset):
-        copies = [event_duplicate(event=event, actor=request.user) for event in queryset]
-        messages.success(request, _("Made %(count)s draft copies.") % {"count": len(copies)})
+        apply_to_each(
+            self,
+            request,
+            queryset,
+            lambda event: event_duplicate(event=event, actor=request.user),
+            done=_("Made %(n)s draft copies."),
+        )
 
     @admin.action(description=gettext_lazy("Export attendees (CSV)"))
     def export_attendees(self, request, queryset):
@@ -217,18 +240,25 @@ class RegistrationAdmin(admin.ModelAdmin):
 
     @admin.action(description=gettext_lazy("Cancel selected registrations (promotes the waitlist)"))
     def cancel_registrations(self, request, queryset):
-        for registration in queryset:
-            try:
-                registration_cancel(registration=registration, actor=request.user)
-            except MembershipError as error:
-                messages.error(request, str(error))
-        messages.success(request, _("Cancelled; freed seats went to the waitlist."))
+        apply_to_each(
+            self,
+            request,
+            queryset.select_related("user", "event"),
+            lambda registration: registration_cancel(registration=registration, actor=request.user),
+            done=_("Cancelled %(n)s registrations; freed seats went to the waitlist."),
+        )
 
 
 @admin.register(Resource)
-class ResourceAdmin(admin.ModelAdmin):
+class ResourceAdmin(ServiceWritesAdmin):
     list_display = ("title", "kind", "partner", "is_members_only")
     list_filter = ("kind", "is_members_only", "partner")
     formfield_overrides = URL_FIELDS
     search_fields = ("title", "summary")
     list_select_related = ("partner",)
+
+    def save_with_service(self, request, obj, fields):
+        resource_save(resource=obj, actor=request.user, fields=fields)
+
+    def delete_with_service(self, request, obj):
+        resource_delete(resource=obj, actor=request.user)

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
-from django.db import models
+from collections.abc import Iterable
+
+from django.db import models, transaction
 
 from ..models import AuditEntry
 
 SYSTEM_ACTOR = "system"
+# Values never written into the trail: only the fact that they changed.
+SECRET_FIELDS = frozenset({"webhook_secret", "api_token_hash"})
+SECRET_PLACEHOLDER = "[secret]"  # noqa: S105 -- a label, not a password
+
+
+def audit_value(value):
+    """`value` as JSON: dates as ISO text, model instances as their primary key."""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "pk"):
+        return value.pk
+    return value
 
 
 def audit_record(
@@ -33,3 +47,38 @@ def audit_record(
         changes=changes or {},
         reason=str(reason),
     )
+
+
+@transaction.atomic
+def audited_save(*, obj: models.Model, actor, fields: Iterable[str], noun: str) -> models.Model:
+    """Save `obj` (new or edited) and record `<noun>_created` or `<noun>_changed` with the
+    old and new values of `fields` (the fields the editor touched). Secrets are recorded as
+    changed, never by value. An edit that changes nothing records nothing."""
+    wanted = set(fields)
+    names = [f.name for f in obj._meta.concrete_fields if f.name in wanted]
+    is_new = obj._state.adding
+    stored = None if is_new else type(obj).objects.get(pk=obj.pk)
+    obj.save()
+
+    def shown(value, name):
+        return SECRET_PLACEHOLDER if name in SECRET_FIELDS else audit_value(value)
+
+    if is_new:
+        changes = {name: shown(obj.serializable_value(name), name) for name in names}
+        audit_record(actor=actor, obj=obj, action=f"{noun}_created", changes=changes)
+        return obj
+    changes = {}
+    for name in names:
+        old, new = stored.serializable_value(name), obj.serializable_value(name)
+        if old != new:
+            changes[name] = [shown(old, name), shown(new, name)]
+    if changes:
+        audit_record(actor=actor, obj=obj, action=f"{noun}_changed", changes=changes)
+    return obj
+
+
+@transaction.atomic
+def audited_delete(*, obj: models.Model, actor, noun: str) -> None:
+    """Delete `obj` and record `<noun>_deleted` (the trail keeps its label and id)."""
+    audit_record(actor=actor, obj=obj, action=f"{noun}_deleted")
+    obj.delete()

@@ -35,7 +35,7 @@ from ..models.events import (
 )
 from ..selectors.claims import membership_is_active
 from ..selectors.events import event_roster, waitlist_position
-from .audit import audit_record
+from .audit import audit_record, audit_value, audited_delete, audited_save
 from .calendar import calendar_for_events, event_absolute_url
 from .locks import event_lock
 from .notifications import notify_employee, notify_partner
@@ -241,14 +241,6 @@ def registration_cancel(*, registration: Registration, actor) -> Registration:
 # Admin changes ----------------------------------------------------------------------------
 
 
-def _json(value):
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if hasattr(value, "pk"):
-        return value.pk
-    return value
-
-
 def _announce(*, event: Event, kind: NotificationKind, key_part: str) -> int:
     registrations = event.registrations.filter(
         status__in=LIVE_REGISTRATION_STATUSES
@@ -279,7 +271,7 @@ def event_update(*, event: Event, actor, data: dict, reason: str = "") -> Event:
             raise ValueError(f"{field} cannot be changed here")
         old = getattr(locked, field)
         if old != value:
-            changes[field] = [_json(old), _json(value)]
+            changes[field] = [audit_value(old), audit_value(value)]
             setattr(locked, field, value)
     if not changes:
         return locked
@@ -296,6 +288,15 @@ def event_update(*, event: Event, actor, data: dict, reason: str = "") -> Event:
     if "capacity" in changes or new_status == EventStatus.PUBLISHED:
         _waitlist_promote(event=locked)
     return locked
+
+
+def event_create(*, event: Event, actor, fields) -> Event:
+    """A new event (a draft unless created published), with its audit entry."""
+    return audited_save(obj=event, actor=actor, fields=fields, noun="event")
+
+
+def event_delete(*, event: Event, actor) -> None:
+    audited_delete(obj=event, actor=actor, noun="event")
 
 
 def event_publish(*, event: Event, actor) -> Event:

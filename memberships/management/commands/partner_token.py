@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from memberships.models import Partner
+from memberships.services.partners import partner_token_rotate
 
 
 class Command(BaseCommand):
@@ -16,7 +17,6 @@ class Command(BaseCommand):
         partner = Partner.objects.filter(slug=slug).first()
         if partner is None:
             raise CommandError(f"No partner with the slug {slug!r}.")
-        token = partner.set_api_token()
-        partner.save(update_fields=["api_token_hash"])
+        token = partner_token_rotate(partner=partner, actor=None)
         self.stderr.write(f"New API token for {partner.name} (shown once, keep it secret):")
         self.stdout.write(token)
