@@ -183,40 +183,21 @@ class SponsorshipAdmin(ServiceWritesAdmin):
         return TemplateResponse(request, "admin/memberships/sponsorship_eligibility.html", context)
 
     def roster_import_view(self, request, pk: int):
+        """Upload → preview (a dry run, with a signed copy of the file) → confirm → import."""
         sponsorship = get_object_or_404(self.get_queryset(request), pk=pk)
         if not self.has_change_permission(request, sponsorship):
             raise PermissionDenied
         context = self._context(request, sponsorship, _("Import the roster"))
-        salt = f"{ROSTER_SALT}:{sponsorship.pk}"
         if request.method == "POST" and "payload" in request.POST:
-            confirm = RosterConfirmForm(request.POST)
-            try:
-                text = (
-                    signing.loads(confirm.data["payload"], salt=salt, max_age=ROSTER_MAX_AGE)
-                    if confirm.is_valid()
-                    else None
-                )
-            except signing.BadSignature:
-                text = None
-            if text is None:
-                messages.error(request, _("The preview expired or was altered. Upload again."))
-                return HttpResponseRedirect(request.path)
-            result = roster_import(
-                sponsorship=sponsorship, file=text, dry_run=False, actor=request.user
-            )
-            if result.is_imported:
-                messages.success(request, _("Roster imported. %(s)s") % {"s": result.summary()})
-                return HttpResponseRedirect(
-                    reverse("admin:memberships_sponsorship_change", args=[sponsorship.pk])
-                )
-            context.update(result=result, form=RosterUploadForm())
-            return TemplateResponse(
-                request, "admin/memberships/sponsorship_roster_import.html", context, status=400
-            )
+            return self._roster_confirm(request, sponsorship, context)
+        return self._roster_preview(request, sponsorship, context)
+
+    def _roster_preview(self, request, sponsorship, context):
         form = RosterUploadForm(request.POST or None, request.FILES or None)
         context["form"] = form
         status = 200
-        if request.method == "POST":
+        if form.is_bound:
+            status = 400
             if form.is_valid():
                 raw = form.cleaned_data["file"].read()
                 result = roster_import(
@@ -224,17 +205,49 @@ class SponsorshipAdmin(ServiceWritesAdmin):
                 )
                 context["result"] = result
                 if result.is_valid:
-                    text = raw.decode("utf-8-sig")
-                    context["confirm_form"] = RosterConfirmForm(
-                        initial={"payload": signing.dumps(text, salt=salt, compress=True)}
+                    status = 200
+                    payload = signing.dumps(
+                        raw.decode("utf-8-sig"), salt=_roster_salt(sponsorship), compress=True
                     )
-                else:
-                    status = 400
-            else:
-                status = 400
+                    context["confirm_form"] = RosterConfirmForm(initial={"payload": payload})
         return TemplateResponse(
             request, "admin/memberships/sponsorship_roster_import.html", context, status=status
         )
+
+    def _roster_confirm(self, request, sponsorship, context):
+        text = _roster_payload(RosterConfirmForm(request.POST), sponsorship)
+        if text is None:
+            messages.error(request, _("The preview expired or was altered. Upload again."))
+            return HttpResponseRedirect(request.path)
+        result = roster_import(
+            sponsorship=sponsorship, file=text, dry_run=False, actor=request.user
+        )
+        if result.is_imported:
+            messages.success(request, _("Roster imported. %(s)s") % {"s": result.summary()})
+            return HttpResponseRedirect(
+                reverse("admin:memberships_sponsorship_change", args=[sponsorship.pk])
+            )
+        context.update(result=result, form=RosterUploadForm())
+        return TemplateResponse(
+            request, "admin/memberships/sponsorship_roster_import.html", context, status=400
+        )
+
+
+def _roster_salt(sponsorship) -> str:
+    # Per sponsorship: a preview signed for one roster cannot be replayed into another.
+    return f"{ROSTER_SALT}:{sponsorship.pk}"
+
+
+def _roster_payload(form: RosterConfirmForm, sponsorship) -> str | None:
+    """The CSV text the admin previewed, or None if the signed copy expired or was altered."""
+    if not form.is_valid():
+        return None
+    try:
+        return signing.loads(
+            form.cleaned_data["payload"], salt=_roster_salt(sponsorship), max_age=ROSTER_MAX_AGE
+        )
+    except signing.BadSignature:
+        return None
 
 
 @admin.register(RosterEntry)

@@ -489,56 +489,65 @@ def waitlist_leave(*, user, sponsorship: Sponsorship) -> int:
     ).update(status=WaitlistStatus.LEFT)
 
 
-def _offer_freed_seats(*, sponsorship: Sponsorship) -> None:
-    """Give free seats to the first in line (caller holds the sponsorship lock).
+def _still_waiting_for(entry: SeatWaitlistEntry, sponsorship: Sponsorship) -> bool:
+    """Whether the person at the head of the line should still get a seat: not if they hold
+    a live membership already or are no longer eligible (then they leave the line)."""
+    is_member = sponsorship.memberships.filter(
+        user=entry.user, status__in=LIVE_MEMBERSHIP_STATUSES
+    ).exists()
+    if is_member or eligibility_code(user=entry.user, sponsorship=sponsorship) != ELIGIBLE:
+        entry.status = WaitlistStatus.LEFT
+        entry.save(update_fields=["status"])
+        return False
+    return True
 
-    Someone who consented to the current text gets the membership claimed for them;
-    someone who is no longer eligible loses their place."""
-    today = timezone.localdate()
-    if today > sponsorship.ends_on:
+
+def _offer_seat(entry: SeatWaitlistEntry, sponsorship: Sponsorship) -> bool:
+    """Offer the seat and e-mail the person. If they consented to the current text, the
+    membership is claimed for them (True); otherwise they must claim it themselves (False)."""
+    user = entry.user
+    entry.status = WaitlistStatus.OFFERED
+    entry.offered_at = timezone.now()
+    is_claimed = entry.consent_version == sponsorship.consent_version
+    if is_claimed:
+        entry.membership = _membership_create(
+            user=user,
+            sponsorship=sponsorship,
+            consent_version=entry.consent_version,
+            consent_text=entry.consent_text,
+            consented_at=entry.consented_at,
+            actor=None,
+            action="claimed_from_waitlist",
+        )
+    entry.save(update_fields=["status", "offered_at", "membership"])
+    notify_employee(
+        user=user,
+        kind=NotificationKind.SEAT_OFFERED,
+        payload={
+            "name": user.display_name,
+            "sponsorship": sponsorship.name,
+            "partner": sponsorship.partner.name,
+            "is_claimed": is_claimed,
+            "membership_url": _membership_url(),
+            "contact_email": sponsorship.contact_email,
+        },
+        key=f"seat-waitlist:{entry.pk}:offered",
+    )
+    return is_claimed
+
+
+def _offer_freed_seats(*, sponsorship: Sponsorship) -> None:
+    """Give free seats to the first in line, in order (caller holds the sponsorship lock)."""
+    if timezone.localdate() > sponsorship.ends_on:
         return
     queue = sponsorship.waitlist_entries.select_for_update(of=("self",)).select_related("user")
     while has_place(limit=sponsorship.seats, used=seats_used(sponsorship=sponsorship)):
         entry = queue.filter(status=WaitlistStatus.WAITING).order_by("created_at", "pk").first()
         if entry is None:
             return
-        user = entry.user
-        is_member = sponsorship.memberships.filter(
-            user=user, status__in=LIVE_MEMBERSHIP_STATUSES
-        ).exists()
-        code = eligibility_code(user=user, sponsorship=sponsorship)
-        if is_member or code != ELIGIBLE:
-            entry.status = WaitlistStatus.LEFT
-            entry.save(update_fields=["status"])
+        if not _still_waiting_for(entry, sponsorship):
             continue
-        entry.status = WaitlistStatus.OFFERED
-        entry.offered_at = timezone.now()
-        is_claimed = entry.consent_version == sponsorship.consent_version
-        if is_claimed:
-            entry.membership = _membership_create(
-                user=user,
-                sponsorship=sponsorship,
-                consent_version=entry.consent_version,
-                consent_text=entry.consent_text,
-                consented_at=entry.consented_at,
-                actor=None,
-                action="claimed_from_waitlist",
-            )
-        entry.save(update_fields=["status", "offered_at", "membership"])
-        notify_employee(
-            user=user,
-            kind=NotificationKind.SEAT_OFFERED,
-            payload={
-                "name": user.display_name,
-                "sponsorship": sponsorship.name,
-                "partner": sponsorship.partner.name,
-                "is_claimed": is_claimed,
-                "membership_url": _membership_url(),
-                "contact_email": sponsorship.contact_email,
-            },
-            key=f"seat-waitlist:{entry.pk}:offered",
-        )
-        if not is_claimed:
+        if not _offer_seat(entry, sponsorship):
             # The consent text changed since they joined: they must claim it themselves,
             # so nobody else is offered this seat until someone claims it.
             return

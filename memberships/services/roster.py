@@ -91,31 +91,76 @@ def _decode(file) -> str:
     return file
 
 
+def _read_header(text: str) -> tuple[csv.DictReader, RosterRowError | None]:
+    """A reader with normalised column names, or the error that the header is wrong."""
+    reader = csv.DictReader(io.StringIO(text))
+    columns = [c.strip().lower() for c in reader.fieldnames or []]
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        message = _("The header must name the columns %(cols)s; missing: %(missing)s.") % {
+            "cols": ", ".join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS),
+            "missing": ", ".join(missing),
+        }
+        return reader, RosterRowError(line=1, message=message)
+    reader.fieldnames = columns
+    return reader, None
+
+
+def _cells(row: dict) -> tuple[str, str, str, str]:
+    """email (lower case), employee id, department and eligible, stripped."""
+    return (
+        (row.get("email") or "").strip().lower(),
+        (row.get("employee_id") or "").strip(),
+        (row.get("department") or "").strip(),
+        (row.get("eligible") or "").strip().lower(),
+    )
+
+
+def _row_problems(
+    *, email: str, employee_id: str, department: str, eligible: str, seen: dict
+) -> list[str]:
+    """Everything wrong with one row, in plain words; `seen` maps the e-mails and employee
+    ids of earlier valid rows to their line numbers."""
+    problems = []
+    if not email and not employee_id:
+        problems.append(_("give an e-mail address or an employee id"))
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            problems.append(_("%(email)s is not an e-mail address") % {"email": email})
+        if ("email", email) in seen:
+            problems.append(
+                _("%(email)s is already on line %(line)s")
+                % {"email": email, "line": seen["email", email]}
+            )
+    if employee_id:
+        if len(employee_id) > 64:
+            problems.append(_("the employee id is longer than 64 characters"))
+        if ("id", employee_id) in seen:
+            problems.append(
+                _("employee id %(id)s is already on line %(line)s")
+                % {"id": employee_id, "line": seen["id", employee_id]}
+            )
+    if eligible not in _YES | _NO:
+        problems.append(_('"eligible" must be yes or no, not "%(value)s"') % {"value": eligible})
+    if len(department) > 200:
+        problems.append(_("the department is longer than 200 characters"))
+    return problems
+
+
 def roster_parse(*, file) -> tuple[list[RosterEntry], list[RosterRowError]]:
     """Parse and validate every row; returns unsaved entries and row-level errors."""
     try:
         text = _decode(file)
     except RosterInvalid as exc:
         return [], [RosterRowError(line=1, message=str(exc))]
-    reader = csv.DictReader(io.StringIO(text))
-    columns = [c.strip().lower() for c in reader.fieldnames or []]
-    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
-    if missing:
-        return [], [
-            RosterRowError(
-                line=1,
-                message=_("The header must name the columns %(cols)s; missing: %(missing)s.")
-                % {
-                    "cols": ", ".join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS),
-                    "missing": ", ".join(missing),
-                },
-            )
-        ]
-    reader.fieldnames = columns
+    reader, header_error = _read_header(text)
+    if header_error is not None:
+        return [], [header_error]
     entries: list[RosterEntry] = []
     errors: list[RosterRowError] = []
-    seen_emails: dict[str, int] = {}
-    seen_ids: dict[str, int] = {}
+    seen: dict[tuple[str, str], int] = {}
     for row in reader:
         line = reader.line_num
         if len(entries) + len(errors) >= MAX_ROWS:
@@ -124,46 +169,23 @@ def roster_parse(*, file) -> tuple[list[RosterEntry], list[RosterRowError]]:
         if None in row:
             errors.append(RosterRowError(line=line, message=_("This row has too many values.")))
             continue
-        email = (row.get("email") or "").strip().lower()
-        employee_id = (row.get("employee_id") or "").strip()
-        department = (row.get("department") or "").strip()
-        eligible = (row.get("eligible") or "").strip().lower()
+        email, employee_id, department, eligible = _cells(row)
         if not any([email, employee_id, department, eligible]):
             continue  # blank line
-        row_errors = []
-        if not email and not employee_id:
-            row_errors.append(_("give an e-mail address or an employee id"))
-        if email:
-            try:
-                validate_email(email)
-            except ValidationError:
-                row_errors.append(_("%(email)s is not an e-mail address") % {"email": email})
-            if email in seen_emails:
-                row_errors.append(
-                    _("%(email)s is already on line %(line)s")
-                    % {"email": email, "line": seen_emails[email]}
-                )
-        if employee_id:
-            if len(employee_id) > 64:
-                row_errors.append(_("the employee id is longer than 64 characters"))
-            if employee_id in seen_ids:
-                row_errors.append(
-                    _("employee id %(id)s is already on line %(line)s")
-                    % {"id": employee_id, "line": seen_ids[employee_id]}
-                )
-        if eligible not in _YES | _NO:
-            row_errors.append(
-                _('"eligible" must be yes or no, not "%(value)s"') % {"value": eligible}
-            )
-        if len(department) > 200:
-            row_errors.append(_("the department is longer than 200 characters"))
-        if row_errors:
-            errors.append(RosterRowError(line=line, message="; ".join(row_errors) + "."))
+        problems = _row_problems(
+            email=email,
+            employee_id=employee_id,
+            department=department,
+            eligible=eligible,
+            seen=seen,
+        )
+        if problems:
+            errors.append(RosterRowError(line=line, message="; ".join(problems) + "."))
             continue
         if email:
-            seen_emails[email] = line
+            seen["email", email] = line
         if employee_id:
-            seen_ids[employee_id] = line
+            seen["id", employee_id] = line
         entries.append(
             RosterEntry(
                 email=email,
@@ -182,25 +204,14 @@ def _match(entry: RosterEntry, old_by_email: dict, old_by_id: dict) -> RosterEnt
     return found
 
 
-@transaction.atomic
-def roster_import(*, sponsorship: Sponsorship, file, dry_run: bool, actor) -> RosterImportResult:
-    """Replace the roster of `sponsorship` with the CSV `file` (email, employee_id,
-    department, eligible) and revoke the live memberships of people who lose eligibility.
-
-    All or nothing: any row error imports nothing. `dry_run` computes the effect only.
-    Locks the sponsorship row, like every change of its seats."""
-    new_entries, errors = roster_parse(file=file)
-    result = RosterImportResult(rows=len(new_entries) + len(errors), errors=errors)
-    result.is_dry_run = dry_run
-    if errors:
-        return result
-    sponsorship = sponsorship_lock(sponsorship_id=sponsorship.pk)
-    old_entries = list(sponsorship.roster_entries.all())
+def _count_changes(
+    result: RosterImportResult, *, old_entries: list, new_entries: list[RosterEntry]
+) -> None:
+    """How many people gain and lose eligibility between the old roster and the new one."""
     old_by_email = {e.email.lower(): e for e in old_entries if e.email}
     old_by_id = {e.employee_id: e for e in old_entries if e.employee_id}
     matched: set[int] = set()
     for entry in new_entries:
-        entry.sponsorship = sponsorship
         old = _match(entry, old_by_email, old_by_id)
         if old is not None:
             matched.add(old.pk)
@@ -211,10 +222,15 @@ def roster_import(*, sponsorship: Sponsorship, file, dry_run: bool, actor) -> Ro
             result.lost += 1
     result.lost += sum(1 for e in old_entries if e.is_eligible and e.pk not in matched)
 
+
+def _memberships_losing_eligibility(
+    *, sponsorship: Sponsorship, new_entries: list[RosterEntry]
+) -> list:
+    """Live memberships whose holder the new roster no longer makes eligible."""
     live = sponsorship.memberships.filter(status__in=LIVE_MEMBERSHIP_STATUSES).select_related(
         "user"
     )
-    to_revoke = [
+    return [
         m
         for m in live
         if eligibility_rule_code(
@@ -224,14 +240,16 @@ def roster_import(*, sponsorship: Sponsorship, file, dry_run: bool, actor) -> Ro
         )
         != ELIGIBLE
     ]
-    result.revoked = to_revoke
-    if dry_run:
-        return result
 
+
+def _replace_roster(
+    result: RosterImportResult, *, sponsorship: Sponsorship, new_entries: list, actor
+) -> None:
+    """Swap the rows, revoke who lost eligibility, and record it (sponsorship locked)."""
     sponsorship.roster_entries.all().delete()
     RosterEntry.objects.bulk_create(new_entries, batch_size=1000)
     result.revoked = memberships_revoke(
-        memberships=to_revoke,
+        memberships=result.revoked,
         actor=actor,
         reason=_("No longer on the company's list of eligible staff (roster import)."),
     )
@@ -247,4 +265,29 @@ def roster_import(*, sponsorship: Sponsorship, file, dry_run: bool, actor) -> Ro
         },
     )
     result.is_imported = True
+
+
+@transaction.atomic
+def roster_import(*, sponsorship: Sponsorship, file, dry_run: bool, actor) -> RosterImportResult:
+    """Replace the roster of `sponsorship` with the CSV `file` (email, employee_id,
+    department, eligible) and revoke the live memberships of people who lose eligibility.
+
+    All or nothing: any row error imports nothing. `dry_run` computes the effect only.
+    Locks the sponsorship row, like every change of its seats."""
+    new_entries, errors = roster_parse(file=file)
+    result = RosterImportResult(rows=len(new_entries) + len(errors), errors=errors)
+    result.is_dry_run = dry_run
+    if errors:
+        return result
+    sponsorship = sponsorship_lock(sponsorship_id=sponsorship.pk)
+    for entry in new_entries:
+        entry.sponsorship = sponsorship
+    _count_changes(
+        result, old_entries=list(sponsorship.roster_entries.all()), new_entries=new_entries
+    )
+    result.revoked = _memberships_losing_eligibility(
+        sponsorship=sponsorship, new_entries=new_entries
+    )
+    if not dry_run:
+        _replace_roster(result, sponsorship=sponsorship, new_entries=new_entries, actor=actor)
     return result
