@@ -5,7 +5,7 @@ import datetime
 from django.utils import timezone
 
 from ..models import Partner, RosterEntry, Sponsorship
-from .events import seed_events
+from .events import seed_events, seed_resources
 
 DEMO_CONSENT = (
     "I agree that the company sends the Trust & Safety Professional Association my work "
@@ -88,4 +88,5 @@ def seed_demo() -> list[str]:
         f"sponsorship: {sponsorship.name} ({sponsorship.seats} seats, "
         f"roster of {sponsorship.roster_entries.count()})",
         *seed_events(partner=partner),
+        *seed_resources(partner=partner),
     ]

@@ -1,6 +1,7 @@
 """Demo events and resources for `make run`. Idempotent: keyed on slugs and links, with dates
 relative to today so the demo always has upcoming events."""
 
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -23,415 +24,375 @@ TOPICS = {
 
 GRAPHIC = ("Graphic content", "Real case examples include descriptions of violence and abuse.")
 
-# slug, title, kind, topics, days from today, local start hour, minutes, zone, format,
-# venue, capacity, members only, content note, status
+
+@dataclass(frozen=True)
+class DemoEvent:
+    """One demo event; its start is `days_from_today` at `local_hour` in `zone`."""
+
+    slug: str
+    title: str
+    kind: str
+    topics: list[str]
+    days_from_today: int
+    local_hour: int
+    minutes: int
+    zone: str
+    format: str
+    venue: str = ""
+    capacity: int | None = 25
+    is_members_only: bool = False
+    content_note: tuple[str, str] | None = None
+    status: str = EventStatus.PUBLISHED
+
+
+@dataclass(frozen=True)
+class DemoResource:
+    title: str
+    kind: str
+    url: str
+    summary: str
+    is_members_only: bool = False
+
+
 EVENTS = [
-    (
-        "policy-writing-clinic",
-        "Policy writing clinic",
-        EventKind.WORKSHOP,
-        ["policy"],
-        3,
-        15,
-        90,
-        "Europe/Dublin",
-        EventFormat.ONLINE,
-        "",
-        25,
-        False,
-        None,
-        EventStatus.PUBLISHED,
+    DemoEvent(
+        slug="policy-writing-clinic",
+        title="Policy writing clinic",
+        kind=EventKind.WORKSHOP,
+        topics=["policy"],
+        days_from_today=3,
+        local_hour=15,
+        minutes=90,
+        zone="Europe/Dublin",
+        format=EventFormat.ONLINE,
+        capacity=25,
     ),
-    (
-        "escalations-under-pressure",
-        "Escalations under pressure: child safety casework",
-        EventKind.WORKSHOP,
-        ["child-safety", "moderation-ops"],
-        6,
-        10,
-        120,
-        "America/Los_Angeles",
-        EventFormat.ONLINE,
-        "",
-        3,
-        True,
-        GRAPHIC,
-        EventStatus.PUBLISHED,
+    DemoEvent(
+        slug="escalations-under-pressure",
+        title="Escalations under pressure: child safety casework",
+        kind=EventKind.WORKSHOP,
+        topics=["child-safety", "moderation-ops"],
+        days_from_today=6,
+        local_hour=10,
+        minutes=120,
+        zone="America/Los_Angeles",
+        format=EventFormat.ONLINE,
+        capacity=3,
+        is_members_only=True,
+        content_note=GRAPHIC,
     ),
-    (
-        "resilience-circle-karachi",
-        "Resilience circle for reviewers",
-        EventKind.WELL_BEING,
-        ["resilience"],
-        4,
-        17,
-        60,
-        "Asia/Karachi",
-        EventFormat.HYBRID,
-        "Serena Business Complex, Karachi",
-        12,
-        False,
-        None,
-        EventStatus.PUBLISHED,
+    DemoEvent(
+        slug="resilience-circle-karachi",
+        title="Resilience circle for reviewers",
+        kind=EventKind.WELL_BEING,
+        topics=["resilience"],
+        days_from_today=4,
+        local_hour=17,
+        minutes=60,
+        zone="Asia/Karachi",
+        format=EventFormat.HYBRID,
+        venue="Serena Business Complex, Karachi",
+        capacity=12,
     ),
-    (
-        "tspa-connect-dublin",
-        "TSPA Connect: Dublin meetup",
-        EventKind.MEETUP,
-        ["career"],
-        10,
-        18,
-        150,
-        "Europe/Dublin",
-        EventFormat.IN_PERSON,
-        "The Digital Hub, Thomas Street, Dublin 8",
-        40,
-        True,
-        None,
-        EventStatus.PUBLISHED,
+    DemoEvent(
+        slug="tspa-connect-dublin",
+        title="TSPA Connect: Dublin meetup",
+        kind=EventKind.MEETUP,
+        topics=["career"],
+        days_from_today=10,
+        local_hour=18,
+        minutes=150,
+        zone="Europe/Dublin",
+        format=EventFormat.IN_PERSON,
+        venue="The Digital Hub, Thomas Street, Dublin 8",
+        capacity=40,
+        is_members_only=True,
     ),
-    (
-        "la-practitioners-meetup",
-        "Los Angeles practitioners meetup",
-        EventKind.MEETUP,
-        ["moderation-ops"],
-        12,
-        18,
-        120,
-        "America/Los_Angeles",
-        EventFormat.IN_PERSON,
-        "Cross Campus, Downtown Los Angeles",
-        30,
-        False,
-        None,
-        EventStatus.PUBLISHED,
+    DemoEvent(
+        slug="la-practitioners-meetup",
+        title="Los Angeles practitioners meetup",
+        kind=EventKind.MEETUP,
+        topics=["moderation-ops"],
+        days_from_today=12,
+        local_hour=18,
+        minutes=120,
+        zone="America/Los_Angeles",
+        format=EventFormat.IN_PERSON,
+        venue="Cross Campus, Downtown Los Angeles",
+        capacity=30,
     ),
-    (
-        "llm-moderation-webinar",
-        "Using language models in review queues",
-        EventKind.WEBINAR,
-        ["ai-safety", "moderation-ops"],
-        5,
-        9,
-        60,
-        "America/Los_Angeles",
-        EventFormat.ONLINE,
-        "",
-        None,
-        False,
-        None,
-        EventStatus.PUBLISHED,
+    DemoEvent(
+        slug="llm-moderation-webinar",
+        title="Using language models in review queues",
+        kind=EventKind.WEBINAR,
+        topics=["ai-safety", "moderation-ops"],
+        days_from_today=5,
+        local_hour=9,
+        minutes=60,
+        zone="America/Los_Angeles",
+        format=EventFormat.ONLINE,
+        capacity=None,
     ),
-    (
-        "dsa-risk-assessments",
-        "DSA systemic risk assessments in practice",
-        EventKind.WEBINAR,
-        ["regulation"],
-        8,
-        14,
-        75,
-        "Europe/Dublin",
-        EventFormat.ONLINE,
-        "",
-        100,
-        True,
-        None,
-        EventStatus.PUBLISHED,
+    DemoEvent(
+        slug="dsa-risk-assessments",
+        title="DSA systemic risk assessments in practice",
+        kind=EventKind.WEBINAR,
+        topics=["regulation"],
+        days_from_today=8,
+        local_hour=14,
+        minutes=75,
+        zone="Europe/Dublin",
+        format=EventFormat.ONLINE,
+        capacity=100,
+        is_members_only=True,
     ),
-    (
-        "elections-readiness",
-        "Elections readiness: lessons from 2024",
-        EventKind.WORKSHOP,
-        ["elections", "policy"],
-        15,
-        16,
-        120,
-        "Europe/Dublin",
-        EventFormat.ONLINE,
-        "",
-        2,
-        False,
-        None,
-        EventStatus.PUBLISHED,
+    DemoEvent(
+        slug="elections-readiness",
+        title="Elections readiness: lessons from 2024",
+        kind=EventKind.WORKSHOP,
+        topics=["elections", "policy"],
+        days_from_today=15,
+        local_hour=16,
+        minutes=120,
+        zone="Europe/Dublin",
+        format=EventFormat.ONLINE,
+        capacity=2,
     ),
-    (
-        "trustcon-preview",
-        "TrustCon preview sessions",
-        EventKind.CONFERENCE,
-        ["policy", "career", "ai-safety"],
-        40,
-        9,
-        480,
-        "America/Los_Angeles",
-        EventFormat.HYBRID,
-        "San Francisco Marriott Marquis",
-        300,
-        True,
-        None,
-        EventStatus.PUBLISHED,
+    DemoEvent(
+        slug="trustcon-preview",
+        title="TrustCon preview sessions",
+        kind=EventKind.CONFERENCE,
+        topics=["policy", "career", "ai-safety"],
+        days_from_today=40,
+        local_hour=9,
+        minutes=480,
+        zone="America/Los_Angeles",
+        format=EventFormat.HYBRID,
+        venue="San Francisco Marriott Marquis",
+        capacity=300,
+        is_members_only=True,
     ),
-    (
-        "career-ladders",
-        "Career ladders in trust and safety",
-        EventKind.CAREER,
-        ["career"],
-        7,
-        12,
-        60,
-        "Europe/Dublin",
-        EventFormat.ONLINE,
-        "",
-        50,
-        False,
-        None,
-        EventStatus.PUBLISHED,
+    DemoEvent(
+        slug="career-ladders",
+        title="Career ladders in trust and safety",
+        kind=EventKind.CAREER,
+        topics=["career"],
+        days_from_today=7,
+        local_hour=12,
+        minutes=60,
+        zone="Europe/Dublin",
+        format=EventFormat.ONLINE,
+        capacity=50,
     ),
-    (
-        "mentoring-hour-karachi",
-        "Mentoring hour: from reviewer to lead",
-        EventKind.CAREER,
-        ["career"],
-        9,
-        19,
-        60,
-        "Asia/Karachi",
-        EventFormat.ONLINE,
-        "",
-        3,
-        False,
-        None,
-        EventStatus.PUBLISHED,
+    DemoEvent(
+        slug="mentoring-hour-karachi",
+        title="Mentoring hour: from reviewer to lead",
+        kind=EventKind.CAREER,
+        topics=["career"],
+        days_from_today=9,
+        local_hour=19,
+        minutes=60,
+        zone="Asia/Karachi",
+        format=EventFormat.ONLINE,
+        capacity=3,
     ),
-    (
-        "vicarious-trauma-101",
-        "Understanding vicarious trauma",
-        EventKind.WELL_BEING,
-        ["resilience"],
-        11,
-        11,
-        90,
-        "Europe/Dublin",
-        EventFormat.ONLINE,
-        "",
-        20,
-        False,
-        GRAPHIC,
-        EventStatus.PUBLISHED,
+    DemoEvent(
+        slug="vicarious-trauma-101",
+        title="Understanding vicarious trauma",
+        kind=EventKind.WELL_BEING,
+        topics=["resilience"],
+        days_from_today=11,
+        local_hour=11,
+        minutes=90,
+        zone="Europe/Dublin",
+        format=EventFormat.ONLINE,
+        capacity=20,
+        content_note=GRAPHIC,
     ),
-    (
-        "mindful-breaks",
-        "Mindful breaks for long shifts",
-        EventKind.WELL_BEING,
-        ["resilience"],
-        2,
-        8,
-        45,
-        "America/Los_Angeles",
-        EventFormat.ONLINE,
-        "",
-        None,
-        False,
-        None,
-        EventStatus.PUBLISHED,
+    DemoEvent(
+        slug="mindful-breaks",
+        title="Mindful breaks for long shifts",
+        kind=EventKind.WELL_BEING,
+        topics=["resilience"],
+        days_from_today=2,
+        local_hour=8,
+        minutes=45,
+        zone="America/Los_Angeles",
+        format=EventFormat.ONLINE,
+        capacity=None,
     ),
-    (
-        "investigations-osint",
-        "Open-source investigations for T&S",
-        EventKind.WORKSHOP,
-        ["moderation-ops"],
-        20,
-        13,
-        180,
-        "Europe/Dublin",
-        EventFormat.ONLINE,
-        "",
-        20,
-        True,
-        GRAPHIC,
-        EventStatus.PUBLISHED,
+    DemoEvent(
+        slug="investigations-osint",
+        title="Open-source investigations for T&S",
+        kind=EventKind.WORKSHOP,
+        topics=["moderation-ops"],
+        days_from_today=20,
+        local_hour=13,
+        minutes=180,
+        zone="Europe/Dublin",
+        format=EventFormat.ONLINE,
+        capacity=20,
+        is_members_only=True,
+        content_note=GRAPHIC,
     ),
-    (
-        "regulators-roundtable",
-        "Regulators roundtable",
-        EventKind.CONFERENCE,
-        ["regulation", "policy"],
-        30,
-        9,
-        360,
-        "Europe/Dublin",
-        EventFormat.IN_PERSON,
-        "Convention Centre Dublin",
-        150,
-        True,
-        None,
-        EventStatus.PUBLISHED,
+    DemoEvent(
+        slug="regulators-roundtable",
+        title="Regulators roundtable",
+        kind=EventKind.CONFERENCE,
+        topics=["regulation", "policy"],
+        days_from_today=30,
+        local_hour=9,
+        minutes=360,
+        zone="Europe/Dublin",
+        format=EventFormat.IN_PERSON,
+        venue="Convention Centre Dublin",
+        capacity=150,
+        is_members_only=True,
     ),
-    (
-        "south-asia-policy-forum",
-        "South Asia policy forum",
-        EventKind.CONFERENCE,
-        ["policy", "elections"],
-        25,
-        10,
-        420,
-        "Asia/Karachi",
-        EventFormat.HYBRID,
-        "Pearl Continental, Karachi",
-        120,
-        False,
-        None,
-        EventStatus.PUBLISHED,
+    DemoEvent(
+        slug="south-asia-policy-forum",
+        title="South Asia policy forum",
+        kind=EventKind.CONFERENCE,
+        topics=["policy", "elections"],
+        days_from_today=25,
+        local_hour=10,
+        minutes=420,
+        zone="Asia/Karachi",
+        format=EventFormat.HYBRID,
+        venue="Pearl Continental, Karachi",
+        capacity=120,
     ),
-    (
-        "draft-metrics-workshop",
-        "Quality metrics for moderation (draft)",
-        EventKind.WORKSHOP,
-        ["moderation-ops"],
-        35,
-        15,
-        90,
-        "Europe/Dublin",
-        EventFormat.ONLINE,
-        "",
-        25,
-        False,
-        None,
-        EventStatus.DRAFT,
+    DemoEvent(
+        slug="draft-metrics-workshop",
+        title="Quality metrics for moderation (draft)",
+        kind=EventKind.WORKSHOP,
+        topics=["moderation-ops"],
+        days_from_today=35,
+        local_hour=15,
+        minutes=90,
+        zone="Europe/Dublin",
+        format=EventFormat.ONLINE,
+        capacity=25,
+        status=EventStatus.DRAFT,
     ),
-    (
-        "cancelled-hackathon",
-        "Safety tooling hackathon",
-        EventKind.MEETUP,
-        ["ai-safety"],
-        14,
-        10,
-        360,
-        "America/Los_Angeles",
-        EventFormat.IN_PERSON,
-        "Los Angeles",
-        40,
-        False,
-        None,
-        EventStatus.CANCELLED,
+    DemoEvent(
+        slug="cancelled-hackathon",
+        title="Safety tooling hackathon",
+        kind=EventKind.MEETUP,
+        topics=["ai-safety"],
+        days_from_today=14,
+        local_hour=10,
+        minutes=360,
+        zone="America/Los_Angeles",
+        format=EventFormat.IN_PERSON,
+        venue="Los Angeles",
+        capacity=40,
+        status=EventStatus.CANCELLED,
     ),
-    (
-        "past-appeals-workshop",
-        "Designing fair appeals",
-        EventKind.WORKSHOP,
-        ["policy"],
-        -7,
-        15,
-        90,
-        "Europe/Dublin",
-        EventFormat.ONLINE,
-        "",
-        30,
-        False,
-        None,
-        EventStatus.PUBLISHED,
+    DemoEvent(
+        slug="past-appeals-workshop",
+        title="Designing fair appeals",
+        kind=EventKind.WORKSHOP,
+        topics=["policy"],
+        days_from_today=-7,
+        local_hour=15,
+        minutes=90,
+        zone="Europe/Dublin",
+        format=EventFormat.ONLINE,
+        capacity=30,
     ),
-    (
-        "past-wellbeing-retreat",
-        "Winter well-being retreat",
-        EventKind.WELL_BEING,
-        ["resilience"],
-        -21,
-        10,
-        240,
-        "Asia/Karachi",
-        EventFormat.IN_PERSON,
-        "Karachi",
-        25,
-        False,
-        None,
-        EventStatus.PUBLISHED,
+    DemoEvent(
+        slug="past-wellbeing-retreat",
+        title="Winter well-being retreat",
+        kind=EventKind.WELL_BEING,
+        topics=["resilience"],
+        days_from_today=-21,
+        local_hour=10,
+        minutes=240,
+        zone="Asia/Karachi",
+        format=EventFormat.IN_PERSON,
+        venue="Karachi",
+        capacity=25,
     ),
 ]
 
 RESOURCES = [
-    (
-        "Resilience toolkit for content reviewers",
-        ResourceKind.WELL_BEING,
-        "https://www.tspa.org/resources/resilience-toolkit",
-        "Short daily practices that help after hard queues.",
-        False,
+    DemoResource(
+        title="Resilience toolkit for content reviewers",
+        kind=ResourceKind.WELL_BEING,
+        url="https://www.tspa.org/resources/resilience-toolkit",
+        summary="Short daily practices that help after hard queues.",
     ),
-    (
-        "Finding a trauma-informed counsellor",
-        ResourceKind.WELL_BEING,
-        "https://www.tspa.org/resources/counselling",
-        "How to find and pay for specialist support.",
-        False,
+    DemoResource(
+        title="Finding a trauma-informed counsellor",
+        kind=ResourceKind.WELL_BEING,
+        url="https://www.tspa.org/resources/counselling",
+        summary="How to find and pay for specialist support.",
     ),
-    (
-        "Peer support circles",
-        ResourceKind.WELL_BEING,
-        "https://www.tspa.org/resources/peer-support",
-        "Monthly moderated circles for members.",
-        True,
+    DemoResource(
+        title="Peer support circles",
+        kind=ResourceKind.WELL_BEING,
+        url="https://www.tspa.org/resources/peer-support",
+        summary="Monthly moderated circles for members.",
+        is_members_only=True,
     ),
-    (
-        "Wellness hours calendar",
-        ResourceKind.WELL_BEING,
-        "https://www.tspa.org/resources/wellness-hours",
-        "Drop-in sessions across time zones.",
-        True,
+    DemoResource(
+        title="Wellness hours calendar",
+        kind=ResourceKind.WELL_BEING,
+        url="https://www.tspa.org/resources/wellness-hours",
+        summary="Drop-in sessions across time zones.",
+        is_members_only=True,
     ),
-    (
-        "Trust and safety career paths",
-        ResourceKind.CAREER,
-        "https://www.tspa.org/resources/career-paths",
-        "Roles, skills and how people moved between them.",
-        False,
+    DemoResource(
+        title="Trust and safety career paths",
+        kind=ResourceKind.CAREER,
+        url="https://www.tspa.org/resources/career-paths",
+        summary="Roles, skills and how people moved between them.",
     ),
-    (
-        "Salary and levels survey",
-        ResourceKind.CAREER,
-        "https://www.tspa.org/resources/salary-survey",
-        "The yearly survey of pay and levels.",
-        True,
+    DemoResource(
+        title="Salary and levels survey",
+        kind=ResourceKind.CAREER,
+        url="https://www.tspa.org/resources/salary-survey",
+        summary="The yearly survey of pay and levels.",
+        is_members_only=True,
     ),
-    (
-        "Mentorship programme",
-        ResourceKind.CAREER,
-        "https://www.tspa.org/resources/mentorship",
-        "Be matched with a mentor for six months.",
-        True,
+    DemoResource(
+        title="Mentorship programme",
+        kind=ResourceKind.CAREER,
+        url="https://www.tspa.org/resources/mentorship",
+        summary="Be matched with a mentor for six months.",
+        is_members_only=True,
     ),
-    (
-        "Interviewing for policy roles",
-        ResourceKind.CAREER,
-        "https://www.tspa.org/resources/interviewing",
-        "Case questions and how to prepare.",
-        False,
+    DemoResource(
+        title="Interviewing for policy roles",
+        kind=ResourceKind.CAREER,
+        url="https://www.tspa.org/resources/interviewing",
+        summary="Case questions and how to prepare.",
     ),
-    (
-        "T&S curriculum: content policy",
-        ResourceKind.GUIDE,
-        "https://www.tspa.org/curriculum/content-policy",
-        "The open curriculum chapter on writing policy.",
-        False,
+    DemoResource(
+        title="T&S curriculum: content policy",
+        kind=ResourceKind.GUIDE,
+        url="https://www.tspa.org/curriculum/content-policy",
+        summary="The open curriculum chapter on writing policy.",
     ),
-    (
-        "T&S curriculum: transparency reports",
-        ResourceKind.GUIDE,
-        "https://www.tspa.org/curriculum/transparency",
-        "What to publish and how.",
-        False,
+    DemoResource(
+        title="T&S curriculum: transparency reports",
+        kind=ResourceKind.GUIDE,
+        url="https://www.tspa.org/curriculum/transparency",
+        summary="What to publish and how.",
     ),
-    (
-        "Incident response playbook",
-        ResourceKind.GUIDE,
-        "https://www.tspa.org/resources/incident-playbook",
-        "A template for crisis response.",
-        True,
+    DemoResource(
+        title="Incident response playbook",
+        kind=ResourceKind.GUIDE,
+        url="https://www.tspa.org/resources/incident-playbook",
+        summary="A template for crisis response.",
+        is_members_only=True,
     ),
-    (
-        "Glossary of trust and safety terms",
-        ResourceKind.GUIDE,
-        "https://www.tspa.org/resources/glossary",
-        "Common terms, plainly explained.",
-        False,
+    DemoResource(
+        title="Glossary of trust and safety terms",
+        kind=ResourceKind.GUIDE,
+        url="https://www.tspa.org/resources/glossary",
+        summary="Common terms, plainly explained.",
     ),
 ]
 
@@ -453,62 +414,78 @@ def _attendees(count: int) -> list:
     ]
 
 
-def seed_events(*, partner: Partner) -> list[str]:
-    topics = {
+def _seed_topics() -> dict[str, Topic]:
+    return {
         slug: Topic.objects.update_or_create(slug=slug, defaults={"name": name})[0]
         for slug, name in TOPICS.items()
     }
-    attendees = _attendees(3)
+
+
+def _seed_event(demo: DemoEvent, *, partner: Partner, topics: dict[str, Topic]) -> Event:
     today = timezone.localdate()
-    full = 0
-    for (slug, title, kind, topic_slugs, days, hour, minutes, zone, fmt, venue, capacity,
-         members_only, note, status) in EVENTS:  # fmt: skip
-        starts_at = datetime.combine(today + timedelta(days=days), time(hour), ZoneInfo(zone))
-        summary = f"{title}: a session hosted by {partner.name}."
-        event, _created = Event.objects.update_or_create(
-            slug=slug,
-            defaults={
-                "partner": partner,
-                "title": title,
-                "kind": kind,
-                "summary": summary,
-                "body": BODY.format(summary=summary),
-                "starts_at": starts_at,
-                "ends_at": starts_at + timedelta(minutes=minutes),
-                "time_zone": zone,
-                "format": fmt,
-                "venue": venue,
-                "join_url": ""
-                if fmt == EventFormat.IN_PERSON
-                else f"https://meet.example.org/{slug}",
-                "capacity": capacity,
-                "is_members_only": members_only,
-                "content_note_label": note[0] if note else "",
-                "content_note": note[1] if note else "",
-                "status": status,
-            },
+    starts_at = datetime.combine(
+        today + timedelta(days=demo.days_from_today), time(demo.local_hour), ZoneInfo(demo.zone)
+    )
+    summary = f"{demo.title}: a session hosted by {partner.name}."
+    is_online = demo.format != EventFormat.IN_PERSON
+    label, note = demo.content_note or ("", "")
+    event, _created = Event.objects.update_or_create(
+        slug=demo.slug,
+        defaults={
+            "partner": partner,
+            "title": demo.title,
+            "kind": demo.kind,
+            "summary": summary,
+            "body": BODY.format(summary=summary),
+            "starts_at": starts_at,
+            "ends_at": starts_at + timedelta(minutes=demo.minutes),
+            "time_zone": demo.zone,
+            "format": demo.format,
+            "venue": demo.venue,
+            "join_url": f"https://meet.example.org/{demo.slug}" if is_online else "",
+            "capacity": demo.capacity,
+            "is_members_only": demo.is_members_only,
+            "content_note_label": label,
+            "content_note": note,
+            "status": demo.status,
+        },
+    )
+    event.topics.set([topics[t] for t in demo.topics])
+    return event
+
+
+def _fill(event: Event, attendees: list) -> bool:
+    """Give every seat of a small published event to demo attendees (a full event)."""
+    if event.capacity is None or event.capacity > len(attendees):
+        return False
+    if event.status != EventStatus.PUBLISHED:
+        return False
+    for user in attendees[: event.capacity]:
+        Registration.objects.get_or_create(
+            event=event, user=user, status=RegistrationStatus.CONFIRMED
         )
-        event.topics.set([topics[t] for t in topic_slugs])
-        if capacity is not None and capacity <= len(attendees) and status == EventStatus.PUBLISHED:
-            for user in attendees[:capacity]:
-                Registration.objects.get_or_create(
-                    event=event,
-                    user=user,
-                    status=RegistrationStatus.CONFIRMED,
-                )
-            full += 1
-    for title, kind, url, summary, members_only in RESOURCES:
+    return True
+
+
+def seed_events(*, partner: Partner) -> list[str]:
+    topics = _seed_topics()
+    attendees = _attendees(3)
+    full = sum(
+        _fill(_seed_event(demo, partner=partner, topics=topics), attendees) for demo in EVENTS
+    )
+    return [f"events: {len(EVENTS)} ({full} full), topics: {len(TOPICS)}"]
+
+
+def seed_resources(*, partner: Partner) -> list[str]:
+    for demo in RESOURCES:
         Resource.objects.update_or_create(
             partner=partner,
-            url=url,
+            url=demo.url,
             defaults={
-                "title": title,
-                "kind": kind,
-                "summary": summary,
-                "is_members_only": members_only,
+                "title": demo.title,
+                "kind": demo.kind,
+                "summary": demo.summary,
+                "is_members_only": demo.is_members_only,
             },
         )
-    return [
-        f"events: {len(EVENTS)} ({full} full), topics: {len(TOPICS)}",
-        f"resources: {len(RESOURCES)}",
-    ]
+    return [f"resources: {len(RESOURCES)}"]
