@@ -7,7 +7,7 @@ IDP_DIR := tests/idp
 A11Y_DIR := tests/a11y
 DEV_ENV := DEBUG=true
 
-.PHONY: run test install install-test idp-deps a11y-deps vendor-js screenshots chromium migrate seed lint format clean
+.PHONY: run test test-fast install install-test idp-deps a11y-deps vendor-js screenshots chromium migrate seed lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -79,6 +79,10 @@ format: install-test
 
 test: install-test idp-deps a11y-deps chromium lint
 	$(BIN)/python -m pytest
+
+# Everything but the system tests (no browser, IdP or worker processes): the quick loop.
+test-fast: install-test
+	$(BIN)/python -m pytest -m "not system"
 
 clean:
 	rm -rf $(VENV) $(IDP_DIR)/node_modules $(A11Y_DIR)/node_modules node_modules var staticfiles
