@@ -69,6 +69,8 @@ LIVE_MEMBERSHIP_STATUSES = (
     MembershipStatus.PENDING_PARTNER,
     MembershipStatus.ACTIVE,
 )
+# The partner has the member's consented details once the claim is past approval.
+SHARED_MEMBERSHIP_STATUSES = (MembershipStatus.PENDING_PARTNER, MembershipStatus.ACTIVE)
 
 
 class WaitlistStatus(models.TextChoices):

@@ -20,11 +20,15 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from ..enums import LIVE_REGISTRATION_STATUSES, EventStatus, MembershipStatus, RegistrationStatus
+from ..enums import (
+    LIVE_REGISTRATION_STATUSES,
+    SHARED_MEMBERSHIP_STATUSES,
+    EventStatus,
+    RegistrationStatus,
+)
 from ..models import Event, Membership, Registration, Resource
 
 # Memberships whose consented data the partner already holds.
-SHARED_MEMBERSHIP_STATUSES = (MembershipStatus.PENDING_PARTNER, MembershipStatus.ACTIVE)
 
 
 def _waitlist_ahead() -> Subquery:
