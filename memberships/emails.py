@@ -9,6 +9,7 @@ from django.template import Context
 from django.template.loader import get_template, render_to_string
 from django.utils import translation
 
+from .enums import NotificationRecipient
 from .models import Notification
 
 # Payload keys (besides the rendered templates) that become attachments.
@@ -21,6 +22,16 @@ def email_template_names(kind: str) -> tuple[str, str, str]:
         f"emails/{kind}-body.txt",
         f"emails/{kind}-body.html",
     )
+
+
+def email_language(notification: Notification) -> str:
+    """The recipient's language: an employee's saved choice, a partner's configured one,
+    else the site's default. Workers have no request, so it is never the sender's."""
+    if notification.recipient == NotificationRecipient.PARTNER:
+        recipient = notification.partner
+    else:
+        recipient = notification.user
+    return getattr(recipient, "language", "") or settings.LANGUAGE_CODE
 
 
 def _render_text(name: str, context: dict) -> str:
@@ -42,7 +53,7 @@ def make_message(notification: Notification) -> EmailMultiAlternatives:
         "site_url": settings.SITE_URL,
         "programme_name": settings.PROGRAMME_NAME,
     }
-    language = getattr(notification.user, "language", "") or settings.LANGUAGE_CODE
+    language = email_language(notification)
     with translation.override(language):
         subject = " ".join(_render_text(subject_name, context).split())
         text = _render_text(text_name, context)

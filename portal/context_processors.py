@@ -1,4 +1,7 @@
 from django.conf import settings
+from django.utils import translation
+
+from .forms import LanguageForm
 
 
 def portal(request) -> dict:
@@ -6,4 +9,8 @@ def portal(request) -> dict:
         "PROGRAMME_NAME": settings.PROGRAMME_NAME,
         "SUPPORT_EMAIL": settings.SUPPORT_EMAIL,
         "SSO_PROVIDER_NAME": settings.OIDC_PROVIDER_NAME,
+        "language_form": LanguageForm(
+            auto_id="language-switch-%s",
+            initial={"language": translation.get_language(), "next": request.get_full_path()},
+        ),
     }

@@ -1,5 +1,6 @@
 import zoneinfo
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -29,6 +30,14 @@ class User(AbstractUser):
         blank=True,
         validators=[validate_time_zone],
         help_text=_("Times are shown in this zone. Empty means the site's time zone."),
+    )
+
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text=_("Pages and e-mails are in this language. Empty means the browser's choice."),
     )
 
     REQUIRED_FIELDS = ["email"]

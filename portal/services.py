@@ -161,3 +161,12 @@ def user_deactivate_from_idp(*, user: User) -> User:
         user=user, reason=str(_("The company account was deactivated (left the company)."))
     )
     return user
+
+
+def user_language_update(*, user: User, language: str) -> User:
+    """Store the language the person reads pages and e-mails in ('' means the browser's)."""
+    if language and language not in dict(settings.LANGUAGES):
+        raise ValueError(f"{language!r} is not an offered language")
+    user.language = language
+    user.save(update_fields=["language"])
+    return user

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("privacy/", views.privacy, name="privacy"),
+    path("language/", views.language_set, name="language-set"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("memberships.urls")),

@@ -3,17 +3,23 @@ import logging
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import HttpResponseServerError, JsonResponse
-from django.shortcuts import render
+from django.http import HttpResponseRedirect, HttpResponseServerError, JsonResponse
+from django.shortcuts import redirect, render
 from django.template import loader
+from django.urls import reverse
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 from kombu import Connection
 
 from memberships.enums import LIVE_REGISTRATION_STATUSES
 from memberships.models import Registration
 from memberships.selectors.claims import membership_summary_for_user
 from memberships.selectors.events import event_list, my_registrations, resource_list
+
+from .forms import LanguageForm
+from .services import user_language_update
 
 logger = logging.getLogger(__name__)
 
@@ -90,3 +96,33 @@ def healthz(request):
         **{name: "ok" if ok else "unavailable" for name, ok in checks.items()},
     }
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+@require_http_methods(["GET", "POST"])
+def language_set(request):
+    """Switch the language (the header's form, also without JavaScript). Signed-in people
+    keep it as their preference, for pages and e-mails; everyone gets the cookie."""
+    if request.method == "GET":
+        return redirect("home")  # a reopened POST address lands somewhere useful
+    form = LanguageForm(request.POST)
+    next_url = request.POST.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = reverse("home")
+    if not form.is_valid():
+        return HttpResponseRedirect(next_url)
+    language = form.cleaned_data["language"]
+    if request.user.is_authenticated:
+        user_language_update(user=request.user, language=language)
+    translation.activate(language)
+    response = HttpResponseRedirect(next_url)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+    return response

@@ -32,6 +32,7 @@ class PartnerAdminForm(forms.ModelForm):
             "notification_channels",
             "webhook_url",
             "webhook_secret",
+            "language",
             "is_active",
         )
 

@@ -1,5 +1,6 @@
 import secrets
 
+from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -21,6 +22,13 @@ class Partner(models.Model):
         _("notify by"), max_length=10, choices=PartnerChannels, default=PartnerChannels.EMAIL
     )
     api_token_hash = models.CharField(_("API token (hashed)"), max_length=200, blank=True)
+    language = models.CharField(
+        _("language of e-mails"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=_("E-mails to this partner's operations address are written in this language."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
