@@ -7,7 +7,7 @@ IDP_DIR := tests/idp
 A11Y_DIR := tests/a11y
 DEV_ENV := DEBUG=true
 
-.PHONY: run test test-fast install install-test idp-deps a11y-deps vendor-js screenshots chromium migrate seed lint format clean
+.PHONY: run test test-fast messages translations translations-check gettext install install-test idp-deps a11y-deps vendor-js screenshots chromium migrate seed lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,7 +52,29 @@ screenshots: install-test idp-deps chromium
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
 
-migrate: install
+# Translations: the catalogues in locale/ are the source; compiled .mo files are built, never
+# committed (`make translations`), so a catalogue and its compiled form cannot drift apart.
+LOCALES := es pt_BR fr ar ur
+MO_FILES := $(foreach l,$(LOCALES),locale/$(l)/LC_MESSAGES/django.mo)
+
+gettext:
+	@command -v msgfmt >/dev/null || { apt-get update -qq && apt-get install -y -qq gettext; }
+
+locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po | gettext
+	msgfmt --check --output-file $@ $<
+
+translations: $(MO_FILES)
+
+# Extract every message of the portal's code and templates into the catalogues.
+messages: install gettext
+	$(DEV_ENV) $(BIN)/python manage.py makemessages $(foreach l,$(LOCALES),-l $(l)) \
+		--ignore='.venv/*' --ignore='node_modules/*' --ignore='tests/*' --ignore='staticfiles/*' \
+		--ignore='var/*' --no-obsolete --add-location=file
+
+translations-check: install-test gettext
+	$(BIN)/python -m pytest -q tests/test_translations.py
+
+migrate: install translations
 	mkdir -p var
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
 
@@ -77,12 +99,12 @@ format: install-test
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install-test idp-deps a11y-deps chromium lint
+test: install-test idp-deps a11y-deps chromium translations lint
 	$(BIN)/python -m pytest
 
 # Everything but the system tests (no browser, IdP or worker processes): the quick loop.
-test-fast: install-test
+test-fast: install-test translations
 	$(BIN)/python -m pytest -m "not system"
 
 clean:
-	rm -rf $(VENV) $(IDP_DIR)/node_modules $(A11Y_DIR)/node_modules node_modules var staticfiles
+	rm -rf $(MO_FILES) $(VENV) $(IDP_DIR)/node_modules $(A11Y_DIR)/node_modules node_modules var staticfiles
