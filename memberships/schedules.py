@@ -20,6 +20,17 @@ NOTIFICATIONS_BEAT_SCHEDULE = {
 }
 
 BEAT_SCHEDULE = {
+    # Retention: expired sessions daily at 03:05 (https://crontab.guru/#5_3_*_*_*), then
+    # notification payloads, calendar tokens and audit entries at 03:20
+    # (https://crontab.guru/#20_3_*_*_*).
+    "purge-sessions": {
+        "task": "memberships.purge_sessions",
+        "schedule": crontab(minute=5, hour=3),
+    },
+    "apply-retention": {
+        "task": "memberships.apply_retention",
+        "schedule": crontab(minute=20, hour=3),
+    },
     **NOTIFICATIONS_BEAT_SCHEDULE,
     **CLAIMS_BEAT_SCHEDULE,
     **EVENTS_BEAT_SCHEDULE,

@@ -43,3 +43,20 @@ def task_partner_weekly_digest(*, partner_id: int | None = None) -> None:
         partner_weekly_digests()
     else:
         partner_weekly_digest(partner_id=partner_id)
+
+
+@shared_task(name="memberships.apply_retention")
+def task_apply_retention() -> None:
+    """Redact old notification payloads, delete stale calendar tokens and expired audit
+    entries. Idempotent (see memberships/services/retention.py)."""
+    from .services.retention import retention_apply  # noqa: PLC0415 -- leaf
+
+    retention_apply()
+
+
+@shared_task(name="memberships.purge_sessions")
+def task_purge_sessions() -> None:
+    """Delete expired sessions. Idempotent."""
+    from .services.retention import sessions_purge  # noqa: PLC0415 -- leaf
+
+    sessions_purge()

@@ -11,6 +11,9 @@ app = Celery("portal", task_cls="celery.contrib.django.task:DjangoTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+# Request ids into task headers, task metrics, Django's logging in the worker and beat.
+from . import celery_signals  # noqa: E402, F401 -- connects the receivers
+
 
 @app.on_after_finalize.connect
 def _set_beat_schedule(sender, **kwargs) -> None:
