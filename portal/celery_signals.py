@@ -19,6 +19,7 @@ _started: dict[str, float] = {}
 _context_tokens: dict[str, tuple] = {}
 
 REQUEST_ID_HEADER = "portal_request_id"
+USER_ID_HEADER = "portal_user_id"
 
 
 @signals.setup_logging.connect
@@ -30,22 +31,23 @@ def _use_django_logging(**kwargs) -> None:
 
 @signals.before_task_publish.connect
 def _send_request_id(headers=None, **kwargs) -> None:
-    request_id = logs.request_id_var.get()
-    if headers is not None and request_id:
+    if headers is None:
+        return
+    request_id, user_id = logs.request_id_var.get(), logs.current_user_id()
+    if request_id:
         headers[REQUEST_ID_HEADER] = request_id
+    if user_id:
+        headers[USER_ID_HEADER] = user_id
 
 
 @signals.task_prerun.connect
 def _task_started(task_id=None, task=None, **kwargs) -> None:
-    request_id = getattr(task.request, REQUEST_ID_HEADER, None) or (
-        (task.request.headers or {}).get(REQUEST_ID_HEADER)
-        if isinstance(task.request.headers, dict)
-        else None
-    )
-    # An eager task (tests) runs inside the request that queued it: keep that id.
-    request_id = request_id or logs.request_id_var.get() or task_id
+    # An eager task (tests) runs inside the request that queued it: keep that request's ids.
+    request_id = _header(task, REQUEST_ID_HEADER) or logs.request_id_var.get() or task_id
+    user_id = _header(task, USER_ID_HEADER) or logs.current_user_id()
     _context_tokens[task_id] = (
         logs.request_id_var.set(request_id),
+        logs.user_id_var.set(user_id),
         logs.task_var.set(f"{task.name}[{task_id}]"),
     )
     _started[task_id] = time.monotonic()
@@ -62,9 +64,18 @@ def _task_finished(task_id=None, task=None, state=None, **kwargs) -> None:
     )
     tokens = _context_tokens.pop(task_id, None)
     if tokens is not None:
-        request_token, task_token = tokens
+        request_token, user_token, task_token = tokens
         logs.task_var.reset(task_token)
+        logs.user_id_var.reset(user_token)
         logs.request_id_var.reset(request_token)
+
+
+def _header(task, name: str) -> str:
+    # Custom message headers become attributes of the task request (protocol 2).
+    value = getattr(task.request, name, None)
+    if value is None and isinstance(task.request.headers, dict):
+        value = task.request.headers.get(name)
+    return str(value) if value else ""
 
 
 @signals.worker_init.connect

@@ -83,18 +83,23 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+def current_user_id() -> str:
+    """The id of the signed-in user of the request being served, or of the request that
+    queued the running task; "" when there is none."""
+    request = current_request_var.get()
+    # Only a user that was already loaded: logging must not query the database.
+    user = getattr(request, "_cached_user", None) if request is not None else None
+    if user is not None and getattr(user, "is_authenticated", False):
+        return str(user.pk)
+    return user_id_var.get()
+
+
 class ContextFilter(logging.Filter):
     """Adds `request_id` and `user_id` (from the request or task being served)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get()
-        user_id = user_id_var.get()
-        request = current_request_var.get()
-        # Only a user that was already loaded: logging must not query the database.
-        user = getattr(request, "_cached_user", None) if request is not None else None
-        if user is not None and getattr(user, "is_authenticated", False):
-            user_id = str(user.pk)
-        record.user_id = user_id
+        record.user_id = current_user_id()
         record.task = task_var.get()
         return True
 
