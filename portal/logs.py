@@ -114,6 +114,11 @@ _STANDARD_ATTRS = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
 }
 
 
+# Django attaches the request object to its records; its repr holds the raw URL, and the
+# message already names the path.
+_DROPPED_EXTRAS = {"request"}
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time (UTC, ISO 8601), level, logger, message, request_id,
     user_id, any `extra=` fields, and the traceback when there is one."""
@@ -131,8 +136,10 @@ class JsonFormatter(logging.Formatter):
         if getattr(record, "task", ""):
             entry["task"] = record.task
         for name, value in vars(record).items():
-            if name not in _STANDARD_ATTRS and not name.startswith("_"):
-                entry[name] = value if isinstance(value, int | float | bool) else str(value)
+            if name in _STANDARD_ATTRS or name.startswith("_") or name in _DROPPED_EXTRAS:
+                continue
+            # `extra=` values bypass the redaction of the message: redact them here.
+            entry[name] = value if isinstance(value, int | float | bool) else redact(str(value))
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:
