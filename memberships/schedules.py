@@ -1,7 +1,10 @@
 """Every periodic task, in one place. Celery beat reads BEAT_SCHEDULE (see portal/celery.py);
 run exactly one beat process per deployment."""
 
+from datetime import timedelta
+
 from celery.schedules import crontab
+from django.conf import settings
 
 from .schedules_claims import CLAIMS_BEAT_SCHEDULE
 from .schedules_events import EVENTS_BEAT_SCHEDULE
@@ -35,3 +38,12 @@ BEAT_SCHEDULE = {
     **CLAIMS_BEAT_SCHEDULE,
     **EVENTS_BEAT_SCHEDULE,
 }
+
+# NOTIFICATION_SWEEP_SECONDS other than 60 replaces the every-minute sweep by that interval
+# (a shorter one makes a killed worker's notification go out sooner after its lease ends).
+if settings.NOTIFICATION_SWEEP_SECONDS != 60:
+    BEAT_SCHEDULE["sweep-notifications"] = {
+        "task": "memberships.sweep_notifications",
+        "schedule": timedelta(seconds=settings.NOTIFICATION_SWEEP_SECONDS),
+        "options": {"expires": max(settings.NOTIFICATION_SWEEP_SECONDS - 1, 1)},
+    }

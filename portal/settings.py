@@ -379,6 +379,8 @@ STATUS_BEAT_AMBER_SECONDS = 120
 STATUS_BEAT_RED_SECONDS = 300
 STATUS_OUTBOX_RED_SECONDS = 600
 STATUS_PROBE_TIMEOUT = env_int("STATUS_PROBE_TIMEOUT", 3)
+# How often beat runs the outbox sweep (60: every minute on the minute).
+NOTIFICATION_SWEEP_SECONDS = env_int("NOTIFICATION_SWEEP_SECONDS", 60)
 # Retention, applied daily by beat (memberships.apply_retention, memberships.purge_sessions).
 NOTIFICATION_RETENTION_DAYS = env_int("NOTIFICATION_RETENTION_DAYS", 90)
 CALENDAR_TOKEN_RETENTION_DAYS = env_int("CALENDAR_TOKEN_RETENTION_DAYS", 365)
