@@ -157,3 +157,15 @@ def test_retention_task_and_schedule_are_registered():
     assert BEAT_SCHEDULE["apply-retention"]["task"] == "memberships.apply_retention"
     assert BEAT_SCHEDULE["purge-sessions"]["task"] == "memberships.purge_sessions"
     assert {"memberships.apply_retention", "memberships.purge_sessions"} <= set(celery_app.tasks)
+
+
+def test_privacy_page_states_the_retention_periods(client, settings):
+    settings.NOTIFICATION_RETENTION_DAYS = 90
+    settings.CALENDAR_TOKEN_RETENTION_DAYS = 365
+    settings.AUDIT_RETENTION_DAYS = 7 * 365
+
+    page = client.get("/privacy/").content.decode()
+
+    assert "erased 90 days after they were sent" in page
+    assert "after 365 days if you have no upcoming event" in page
+    assert "kept for 7 years, then deleted" in page
