@@ -7,7 +7,7 @@ IDP_DIR := tests/idp
 A11Y_DIR := tests/a11y
 DEV_ENV := DEBUG=true
 
-.PHONY: run test test-fast messages translations translations-check gettext install install-test idp-deps a11y-deps vendor-js screenshots chromium migrate seed lint format clean
+.PHONY: run test test-fast messages translations translations-check gettext install install-test idp-deps a11y-deps vendor-js screenshots chromium ops-tools scale-demo migrate seed lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -74,6 +74,25 @@ messages: install gettext
 translations-check: install-test gettext
 	$(BIN)/python -m pytest -q tests/test_translations.py
 
+
+# Debian tools the operations tests run: HAProxy (scale-out), systemd-analyze (units),
+# promtool (scrape config and alert rules) and redis-server (a private broker).
+ops-tools:
+	@missing=""; \
+	command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || missing="$$missing haproxy"; \
+	command -v systemd-analyze >/dev/null || missing="$$missing systemd"; \
+	command -v promtool >/dev/null || missing="$$missing prometheus"; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	if [ -n "$$missing" ]; then \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+# Two gunicorns behind HAProxy, two workers and one beat on PostgreSQL and a private Redis,
+# under steady load: one gunicorn killed and restarted, one worker kill -9ed, beat
+# restarted. Prints what the client saw. Needs PostgreSQL on 127.0.0.1:5432.
+scale-demo: install-test ops-tools
+	$(BIN)/python -m tests.system.scale_demo
+
 migrate: install translations
 	mkdir -p var
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
@@ -99,7 +118,7 @@ format: install-test
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install-test idp-deps a11y-deps chromium translations lint
+test: install-test idp-deps a11y-deps chromium ops-tools translations lint
 	$(BIN)/python -m pytest
 
 # Everything but the system tests (no browser, IdP or worker processes): the quick loop.

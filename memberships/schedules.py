@@ -1,5 +1,8 @@
-"""Every periodic task, in one place. Celery beat reads BEAT_SCHEDULE (see portal/celery.py);
-run exactly one beat process per deployment. Times are UTC."""
+"""Every periodic task, in one place. Celery beat reads the schedule through settings
+(`CELERY_BEAT_SCHEDULE = beat_schedule(...)`); run exactly one beat process per deployment.
+Times are UTC. No Django import here: settings import this module."""
+
+from datetime import timedelta
 
 from celery.schedules import crontab
 
@@ -32,4 +35,29 @@ BEAT_SCHEDULE = {
         # at minutes 5 and 35 of every hour: https://crontab.guru/#5,35_*_*_*_*
         "schedule": crontab(minute="5,35"),
     },
+    # Retention
+    "purge-sessions": {
+        "task": "memberships.purge_sessions",
+        # expired sessions, daily at 03:05: https://crontab.guru/#5_3_*_*_*
+        "schedule": crontab(minute=5, hour=3),
+    },
+    "apply-retention": {
+        "task": "memberships.apply_retention",
+        # payloads, calendar tokens and audit entries, daily at 03:20:
+        # https://crontab.guru/#20_3_*_*_*
+        "schedule": crontab(minute=20, hour=3),
+    },
 }
+
+
+def beat_schedule(*, sweep_seconds: int = 60) -> dict:
+    """BEAT_SCHEDULE, with the sweep every `sweep_seconds` instead of every minute when
+    asked (a shorter sweep sends a killed worker's notification sooner after its lease)."""
+    schedule = dict(BEAT_SCHEDULE)
+    if sweep_seconds != 60:
+        schedule["sweep-notifications"] = {
+            "task": "memberships.sweep_notifications",
+            "schedule": timedelta(seconds=sweep_seconds),
+            "options": {"expires": max(sweep_seconds - 1, 1)},
+        }
+    return schedule

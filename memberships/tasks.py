@@ -74,3 +74,23 @@ def task_send_event_rosters() -> int:
     from .services.events import event_rosters_send  # noqa: PLC0415 -- leaf
 
     return event_rosters_send()
+
+
+# Retention
+
+
+@shared_task(name="memberships.apply_retention")
+def task_apply_retention() -> None:
+    """Redact old notification payloads, delete stale calendar tokens and expired audit
+    entries. Idempotent (see memberships/services/retention.py)."""
+    from .services.retention import retention_apply  # noqa: PLC0415 -- leaf
+
+    retention_apply()
+
+
+@shared_task(name="memberships.purge_sessions")
+def task_purge_sessions() -> None:
+    """Delete expired sessions. Idempotent."""
+    from .services.retention import sessions_purge  # noqa: PLC0415 -- leaf
+
+    sessions_purge()

@@ -2,8 +2,11 @@
 a password AND a TOTP code (django-otp). allauth's SOCIALACCOUNT_ONLY cannot be combined
 with allauth.mfa, so the second factor lives here, on the admin login only."""
 
+from functools import partial
+
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from django_otp import devices_for_user
 from django_otp.admin import OTPAdminAuthenticationForm
@@ -66,6 +69,27 @@ class PortalAdminSite(admin.AdminSite):
                 status=NotificationStatus.DEAD
             ).count()
         return super().index(request, extra_context)
+
+    def get_urls(self):
+        from memberships.admin.simulator import (  # noqa: PLC0415 -- circular import
+            eligibility_simulator_view,
+        )
+
+        from .admin_views import system_status_view  # noqa: PLC0415 -- circular import
+
+        return [
+            path(
+                "status/",
+                self.admin_view(partial(system_status_view, admin_site=self)),
+                name="system-status",
+            ),
+            path(
+                "eligibility-simulator/",
+                self.admin_view(partial(eligibility_simulator_view, admin_site=self)),
+                name="eligibility-simulator",
+            ),
+            *super().get_urls(),
+        ]
 
     def has_permission(self, request) -> bool:
         user = request.user

@@ -52,3 +52,20 @@ class User(AbstractUser):
     @property
     def display_name(self) -> str:
         return self.name or self.get_full_name() or self.email
+
+
+class Heartbeat(models.Model):
+    """The last time a long-running process said it was alive (Celery beat ticks here), for
+    the status page and the metrics. One row per process kind, updated in place."""
+
+    BEAT = "beat"
+
+    name = models.CharField(_("process"), max_length=40, unique=True)
+    beat_at = models.DateTimeField(_("last heartbeat"))
+
+    class Meta:
+        verbose_name = _("heartbeat")
+        verbose_name_plural = _("heartbeats")
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.beat_at.isoformat()}"

@@ -12,7 +12,9 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from memberships.schedules import BEAT_SCHEDULE
+from memberships.schedules import beat_schedule
+from portal.errors import init_error_reporting
+from portal.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
@@ -100,6 +102,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "portal.observability.RequestContextMiddleware",  # request id, logs, metrics: first
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -178,7 +181,7 @@ USE_TZ = True
 
 # Static files
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -347,7 +350,6 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.5,
 }
 # Periodic tasks: every schedule lives in memberships/schedules.py (no Django imports there).
-CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # Notification delivery (the outbox)
@@ -365,13 +367,40 @@ NOTIFICATION_SWEEP_BATCH = env_int("NOTIFICATION_SWEEP_BATCH", 1000)
 # Events
 EVENT_REMINDER_HOURS = env_int("EVENT_REMINDER_HOURS", 24)  # how long before the start
 
-# Logging: to stdout, one line per record; secrets are never passed to a logger.
+# Operating it: logs, metrics, error reporting, status, retention
+# Logs go to stdout: JSON lines in production (LOG_FORMAT=json), readable text otherwise;
+# every line passes the redaction filter and carries the request id (portal/logs.py).
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
-}
+LOG_FORMAT = env_str("LOG_FORMAT", "text")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}")
+LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# /metrics: a scrape must pass every check that is configured, and at least one must be.
+METRICS_TOKEN = env_secret("METRICS_TOKEN")
+METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128")
+WORKER_METRICS_PORT = env_int("WORKER_METRICS_PORT", 0)
+WORKER_METRICS_ADDR = env_str("WORKER_METRICS_ADDR", "127.0.0.1")
+# Beat records a heartbeat at every tick (portal/beat.py); the loop wakes at least this often.
+CELERY_BEAT_SCHEDULER = "portal.beat:HeartbeatScheduler"
+CELERY_BEAT_MAX_LOOP_INTERVAL = 15
+# Status page thresholds (seconds) and its probes' timeout.
+# Prometheus scrapes each instance over plain http, like the load balancer probes /healthz.
+SECURE_REDIRECT_EXEMPT = [*SECURE_REDIRECT_EXEMPT, r"^metrics$"]
+STATUS_BEAT_AMBER_SECONDS = 120
+STATUS_BEAT_RED_SECONDS = 300
+STATUS_OUTBOX_RED_SECONDS = 600
+STATUS_PROBE_TIMEOUT = env_int("STATUS_PROBE_TIMEOUT", 3)
+# How often beat runs the outbox sweep (60: every minute on the minute).
+NOTIFICATION_SWEEP_SECONDS = env_int("NOTIFICATION_SWEEP_SECONDS", 60)
+# Periodic tasks: every schedule lives in memberships/schedules.py (no Django imports there).
+CELERY_BEAT_SCHEDULE = beat_schedule(sweep_seconds=NOTIFICATION_SWEEP_SECONDS)
+# Retention, applied daily by beat (memberships.apply_retention, memberships.purge_sessions).
+NOTIFICATION_RETENTION_DAYS = env_int("NOTIFICATION_RETENTION_DAYS", 90)
+CALENDAR_TOKEN_RETENTION_DAYS = env_int("CALENDAR_TOKEN_RETENTION_DAYS", 365)
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 7 * 365)
+# Error reporting: only when SENTRY_DSN is set, and never with personal data.
+SENTRY_DSN = env_secret("SENTRY_DSN")
+SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT", "production")
+if SENTRY_DSN:
+    init_error_reporting(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT)

@@ -50,7 +50,12 @@ def home(request):
 @require_GET
 def privacy(request):
     """Public: the footer links here from every page, the sign-in page included."""
-    return render(request, "portal/privacy.html")
+    retention = {
+        "notification_days": settings.NOTIFICATION_RETENTION_DAYS,
+        "calendar_days": settings.CALENDAR_TOKEN_RETENTION_DAYS,
+        "audit_years": settings.AUDIT_RETENTION_DAYS // 365,
+    }
+    return render(request, "portal/privacy.html", {"retention": retention})
 
 
 def server_error(request):

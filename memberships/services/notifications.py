@@ -224,13 +224,16 @@ def notification_sweep() -> int:
 def notification_resend(*, notification: Notification) -> bool:
     """Give a dead row a fresh set of attempts and queue it after commit. Idempotent: a
     row that is not dead is left alone (returns False)."""
-    updated = Notification.objects.filter(
-        pk=notification.pk, status=NotificationStatus.DEAD
-    ).update(
-        status=NotificationStatus.PENDING,
-        attempts=0,
-        next_attempt_at=timezone.now(),
-        locked_until=None,
+    # A row whose payload was redacted by retention has nothing left to send.
+    updated = (
+        Notification.objects.filter(pk=notification.pk, status=NotificationStatus.DEAD)
+        .exclude(payload__has_key="redacted_at")
+        .update(
+            status=NotificationStatus.PENDING,
+            attempts=0,
+            next_attempt_at=timezone.now(),
+            locked_until=None,
+        )
     )
     if updated != 1:
         return False

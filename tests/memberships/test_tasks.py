@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from memberships.enums import MembershipStatus, NotificationKind
 from memberships.models import Notification
-from memberships.schedules import BEAT_SCHEDULE
+from memberships.schedules import BEAT_SCHEDULE, beat_schedule
 from memberships.tasks import (
     task_expire_memberships,
     task_send_event_reminders,
@@ -61,7 +61,7 @@ def test_beat_schedule_is_the_settings_schedule_and_names_registered_tasks(setti
 
     scheduled = {entry["task"] for entry in BEAT_SCHEDULE.values()}
 
-    assert settings.CELERY_BEAT_SCHEDULE is BEAT_SCHEDULE
+    assert settings.CELERY_BEAT_SCHEDULE == beat_schedule(sweep_seconds=60) == BEAT_SCHEDULE
     assert scheduled <= registered
     assert {
         "memberships.sweep_notifications",
@@ -69,7 +69,19 @@ def test_beat_schedule_is_the_settings_schedule_and_names_registered_tasks(setti
         task_expire_memberships.name,
         task_send_event_reminders.name,
         task_send_event_rosters.name,
+        "memberships.purge_sessions",
+        "memberships.apply_retention",
     } == scheduled
+
+
+def test_beat_schedule_sweeps_at_the_configured_interval():
+    schedule = beat_schedule(sweep_seconds=15)
+
+    assert schedule["sweep-notifications"]["schedule"].total_seconds() == 15
+    assert (
+        BEAT_SCHEDULE["sweep-notifications"]["schedule"]
+        != schedule["sweep-notifications"]["schedule"]
+    )
 
 
 def test_task_expire_memberships_expires_ended_terms():

@@ -31,7 +31,7 @@ from tests.system.idp_harness import REPO_ROOT, browser_sign_in
 A11Y_DIR = REPO_ROOT / "tests" / "a11y"
 AXE_SCRIPT = A11Y_DIR / "node_modules" / "axe-core" / "axe.min.js"
 BLOCKING_IMPACTS = ("serious", "critical")
-PASSWORD = "secret-pass"  # what tests.idp_harness.make_user gives every test person
+PASSWORD = "secret-pass"  # what tests.system.idp_harness.make_user gives every test person
 
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 812}
