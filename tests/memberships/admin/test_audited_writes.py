@@ -93,6 +93,7 @@ def test_admin_partner_edit_is_audited_without_the_secret_value(admin_client_sso
             "webhook_url": "",
             "webhook_secret": "whsec_bmV3LXNlY3JldA==",
             "notification_channels": partner.notification_channels,
+            "language": "en",
             "is_active": "on",
         },
     )
@@ -119,6 +120,7 @@ def test_admin_partner_creation_is_audited(admin_client_sso):
             "webhook_url": "",
             "webhook_secret": "",
             "notification_channels": "email",
+            "language": "en",
             "is_active": "on",
         },
     )

@@ -227,6 +227,7 @@ def test_admin_partner_form_never_shows_the_webhook_secret_and_keeps_it_when_lef
             "webhook_url": "",
             "webhook_secret": "",
             "notification_channels": "email",
+            "language": "en",
             "is_active": "on",
         },
     )
