@@ -7,7 +7,7 @@ IDP_DIR := tests/idp
 A11Y_DIR := tests/a11y
 DEV_ENV := DEBUG=true
 
-.PHONY: run test install install-test idp-deps a11y-deps vendor-js screenshots chromium migrate seed lint format clean
+.PHONY: run test install install-test idp-deps a11y-deps vendor-js screenshots chromium migrate seed lint format clean bench wrk
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -79,6 +79,15 @@ format: install-test
 
 test: install-test idp-deps a11y-deps chromium lint
 	$(BIN)/python -m pytest
+
+# The web benchmark (not part of `make test`): gunicorn + wrk against 1x and 100x data in
+# PostgreSQL databases of its own (BENCH_DATABASE_URL), table in bench/results/<date>.md.
+# Options: make bench BENCH_ARGS="--rounds 5 --duration 10"
+wrk:
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+
+bench: install wrk
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(IDP_DIR)/node_modules $(A11Y_DIR)/node_modules node_modules var staticfiles
