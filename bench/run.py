@@ -65,6 +65,9 @@ class Target:
     headers: dict[str, str] = field(default_factory=dict)
     scale: int | None = None  # None: the same at every scale (L0, L1)
     samples: list[dict] = field(default_factory=list)
+    # A cheap URL of the same server: answered only once the requests still queued from
+    # this target's load are done, so the next target starts on an idle server.
+    drain_url: str = ""
 
     @property
     def key(self) -> tuple[str, int | None]:
@@ -197,7 +200,7 @@ def start_gunicorn(app: str, env: dict[str, str], workers: int) -> tuple[subproc
     return process, f"http://127.0.0.1:{port}"
 
 
-def _get(url: str, headers: dict[str, str]) -> tuple[int, bytes]:
+def _get(url: str, headers: dict[str, str], timeout: float = 60) -> tuple[int, bytes]:
     class NoRedirect(urllib.request.HTTPRedirectHandler):
         def redirect_request(self, *args, **kwargs):
             return None
@@ -205,7 +208,7 @@ def _get(url: str, headers: dict[str, str]) -> tuple[int, bytes]:
     opener = urllib.request.build_opener(NoRedirect)
     request = urllib.request.Request(url, headers=headers)  # noqa: S310 -- loopback http
     try:
-        with opener.open(request, timeout=60) as response:
+        with opener.open(request, timeout=timeout) as response:
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
@@ -227,7 +230,9 @@ def wait_until_up(base: str, process: subprocess.Popen) -> None:
 # Load ------------------------------------------------------------------------------------
 
 
-def run_wrk(target: Target, *, duration: int, connections: int, threads: int) -> dict:
+def run_wrk(
+    target: Target, *, duration: int, connections: int, threads: int, warmup: bool = False
+) -> dict:
     command = [
         "wrk",
         f"--threads={threads}",
@@ -245,11 +250,13 @@ def run_wrk(target: Target, *, duration: int, connections: int, threads: int) ->
     if match is None:
         raise BenchError(f"no result from wrk for {target.name}:\n{done.stdout}{done.stderr}")
     result = json.loads(match.group(1))
-    if not result["requests"]:
+    if not result["requests"] and not warmup:
         raise BenchError(f"{target.name}: no request finished in {duration} s; lengthen it")
     if result["non_2xx_3xx"] or result["socket_errors"]:
         raise BenchError(f"{target.name} at {target.scale}x: errors under load: {result}")
     result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+    if target.drain_url:
+        _get(target.drain_url, {}, timeout=600)
     return result
 
 
@@ -338,7 +345,10 @@ def _machine() -> str:
 
 
 def build_targets(bases: dict, prepared: dict, tokens: dict, scales: list[int]) -> list[Target]:
-    targets = [Target("L0", bases["L0"] + "/"), Target("L1", bases["L1"] + "/")]
+    targets = [
+        Target("L0", bases["L0"] + "/", drain_url=bases["L0"] + "/"),
+        Target("L1", bases["L1"] + "/", drain_url=bases["L1"] + "/"),
+    ]
     for scale in scales:
         base = bases[scale]
         cookie = {"Cookie": prepared[scale]["cookie"]}
@@ -362,7 +372,7 @@ def build_targets(bases: dict, prepared: dict, tokens: dict, scales: list[int]) 
             "healthz": ("/healthz", {}),
         }
         for name, (path, headers) in paths.items():
-            targets.append(Target(name, base + path, headers, scale))
+            targets.append(Target(name, base + path, headers, scale, drain_url=base + "/privacy/"))
     return targets
 
 
@@ -419,7 +429,13 @@ def main(argv: list[str] | None = None) -> int:
         targets = build_targets(bases, prepared, tokens, scales)
         sizes = {t.key: check_target(t) for t in targets}
         for target in targets:  # warm every worker's imports, templates and connections
-            run_wrk(target, duration=1, connections=options.connections, threads=options.threads)
+            run_wrk(
+                target,
+                duration=1,
+                connections=options.connections,
+                threads=options.threads,
+                warmup=True,
+            )
         for round_number in range(options.rounds):
             # Interleaved, and each round starts one target later, so no target always
             # runs right after the same neighbour.

@@ -1,10 +1,10 @@
 """Forms of the events pages: they parse and validate, the services decide."""
 
-import zoneinfo
-
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+
+from portal.models import time_zone_names
 
 from .enums import EventFormat, EventKind, ResourceKind
 from .models import Topic
@@ -69,7 +69,7 @@ class ResourceFilterForm(forms.Form):
 
 def _zone_choices():
     site = _("Site default (%(zone)s)") % {"zone": settings.TIME_ZONE}
-    return [("", site), *((name, name) for name in sorted(zoneinfo.available_timezones()))]
+    return [("", site), *((name, name) for name in time_zone_names())]
 
 
 class TimeZoneForm(forms.Form):

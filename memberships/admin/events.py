@@ -18,10 +18,10 @@ from ..enums import EventKind
 from ..exceptions import MembershipError
 from ..models import Event, Registration, Resource, Topic
 from ..selectors.events import events_with_counts
-from ..services.audit import audit_record
 from ..services.events import (
     EDITABLE_FIELDS,
     event_cancel,
+    event_create,
     event_duplicate,
     event_publish,
     event_update,
@@ -129,8 +129,7 @@ class EventAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if not change:
-            obj.save()
-            audit_record(actor=request.user, obj=obj, action="event_created")
+            event_create(event=obj, actor=request.user)
             return
         data = {
             field: form.cleaned_data[field]

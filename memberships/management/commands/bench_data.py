@@ -40,6 +40,7 @@ from memberships.models import (
     Sponsorship,
     Topic,
 )
+from memberships.services.events import event_search_refresh
 from portal.models import User
 
 BATCH = 5000
@@ -95,7 +96,8 @@ class Command(BaseCommand):
             counts = self._generate(scale=scale, rng=random.Random(seed))  # noqa: S311 -- data
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")  # planner statistics for the new rows
+                # Planner statistics and visibility map, as a running database has them.
+                cursor.execute("VACUUM ANALYZE")
         for name, count in counts.items():
             self.stdout.write(f"{name}: {count:,}")
         self.stdout.write(f"done in {time.monotonic() - started:.1f} s")
@@ -196,6 +198,7 @@ class Command(BaseCommand):
                 )
             )
         events = _bulk(Event, events)
+        event_search_refresh(events=Event.objects.all())
         through = Event.topics.through
         _bulk(
             through,
