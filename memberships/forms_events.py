@@ -8,6 +8,7 @@ from portal.models import time_zone_names
 
 from .enums import EventFormat, EventKind, ResourceKind
 from .models import Topic
+from .widgets import TimeZoneSelect
 
 
 class DateInput(forms.DateInput):
@@ -74,5 +75,8 @@ def _zone_choices():
 
 class TimeZoneForm(forms.Form):
     time_zone = forms.ChoiceField(
-        label=_("Show times in this time zone"), required=False, choices=_zone_choices
+        label=_("Show times in this time zone"),
+        required=False,
+        choices=_zone_choices,
+        widget=TimeZoneSelect,
     )
