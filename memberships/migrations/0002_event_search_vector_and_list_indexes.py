@@ -39,5 +39,9 @@ class Migration(migrations.Migration):
             model_name='resource',
             index=models.Index(fields=['kind', 'title', 'id'], name='resource_list_idx'),
         ),
+        migrations.AddIndex(
+            model_name='membership',
+            index=models.Index(condition=models.Q(('status__in', ('pending_approval', 'pending_partner', 'active'))), fields=['sponsorship'], name='membership_live_seat_idx'),
+        ),
         migrations.RunPython(fill_search_vector, migrations.RunPython.noop),
     ]

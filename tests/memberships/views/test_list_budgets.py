@@ -234,3 +234,31 @@ def test_event_admin_list_runs_constant_queries(
     assert [e.confirmed_count for e in response.context["cl"].result_list] == [1] * min(
         item_count, 100
     )
+
+
+@pytest.mark.parametrize("item_count", SIZES)
+def test_membership_page_counts_seats_without_joining_every_membership(
+    employee_client, django_assert_max_num_queries, item_count
+):
+    sponsorship = SponsorshipFactory(seats=item_count + 5)
+    now = timezone.now()
+    Membership.objects.bulk_create(
+        Membership(
+            user=user,
+            sponsorship=sponsorship,
+            status=MembershipStatus.ACTIVE if n % 2 else MembershipStatus.RELEASED,
+            consent_version="v1",
+            consent_text="ok",
+            consented_at=now,
+        )
+        for n, user in enumerate(_users(item_count, "seat"))
+    )
+
+    with django_assert_max_num_queries(6) as captured:
+        response = employee_client.get(reverse("memberships:membership"))
+
+    [section] = response.context["sections"]
+    assert section.seats_left == item_count + 5 - item_count // 2
+    seat_queries = [sql for sql in _sql(captured) if 'FROM "memberships_sponsorship"' in sql]
+    assert len(seat_queries) == 1
+    assert 'JOIN "memberships_membership"' not in seat_queries[0]
