@@ -92,7 +92,7 @@ def test_event_lists_page_first_and_count_after(
     assert response.context["page"].paginator.count == item_count
     # The paginator's COUNT reads events only; seat counts are not worked out for every
     # matching event, only for the page's.
-    counts = [sql for sql in _sql(captured) if "COUNT(*) AS" in sql and "__count" in sql]
+    counts = [sql for sql in _sql(captured) if sql.startswith("SELECT COUNT(*)")]
     assert len(counts) == 1
     assert "memberships_registration" not in counts[0]
 
