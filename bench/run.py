@@ -233,6 +233,19 @@ def wait_until_up(base: str, process: subprocess.Popen) -> None:
 def run_wrk(
     target: Target, *, duration: int, connections: int, threads: int, warmup: bool = False
 ) -> dict:
+    """One sample. A page so slow that no request finishes in `duration` is sampled again
+    for three times as long (once); if still none finishes, the sample says so: 0 req/s and
+    latencies of at least that long (shown with ≥ in the table)."""
+    result = _wrk_once(target, duration=duration, connections=connections, threads=threads)
+    if not result["requests"] and not warmup:
+        duration *= 3
+        result = _wrk_once(target, duration=duration, connections=connections, threads=threads)
+        if not result["requests"]:
+            result.update(rps=0.0, p50_us=duration * 1e6, p95_us=duration * 1e6, censored=True)
+    return result
+
+
+def _wrk_once(target: Target, *, duration: int, connections: int, threads: int) -> dict:
     command = [
         "wrk",
         f"--threads={threads}",
@@ -250,11 +263,10 @@ def run_wrk(
     if match is None:
         raise BenchError(f"no result from wrk for {target.name}:\n{done.stdout}{done.stderr}")
     result = json.loads(match.group(1))
-    if not result["requests"] and not warmup:
-        raise BenchError(f"{target.name}: no request finished in {duration} s; lengthen it")
     if result["non_2xx_3xx"] or result["socket_errors"]:
         raise BenchError(f"{target.name} at {target.scale}x: errors under load: {result}")
     result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+    result["censored"] = False
     if target.drain_url:
         _get(target.drain_url, {}, timeout=600)
     return result
@@ -274,8 +286,13 @@ def _median(target: Target, key: str) -> float:
     return statistics.median(sample[key] for sample in target.samples)
 
 
-def _fmt(value: float, digits: int = 1) -> str:
-    return f"{value:,.{digits}f}"
+def _fmt(value: float, digits: int = 1, at_least: bool = False) -> str:
+    return ("≥ " if at_least else "") + f"{value:,.{digits}f}"
+
+
+def _censored(target: Target) -> bool:
+    """The median sample finished no request: its latencies are lower bounds."""
+    return sum(s["censored"] for s in target.samples) * 2 >= len(target.samples)
 
 
 def render_table(targets: dict, scales: list[int], sizes: dict) -> str:
@@ -301,20 +318,21 @@ def render_table(targets: dict, scales: list[int], sizes: dict) -> str:
                     "rps_l3": _median(target, "rps") / _median(l3, "rps"),
                     "p95_l3": _median(target, "p95_us") / _median(l3, "p95_us"),
                     "size": sizes.get((name, scale), sizes.get((name, None), 0)) / 1024,
+                    "censored": _censored(target),
                 }
             )
         a, b = per_scale
         row += [
             _fmt(a["rps"]),
-            _fmt(a["p50"]),
-            _fmt(a["p95"]),
+            _fmt(a["p50"], at_least=a["censored"]),
+            _fmt(a["p95"], at_least=a["censored"]),
             _fmt(a["rps_l3"], 2),
-            _fmt(a["p95_l3"], 2),
+            _fmt(a["p95_l3"], 2, at_least=a["censored"]),
             _fmt(b["rps"]),
-            _fmt(b["p95"]),
+            _fmt(b["p95"], at_least=b["censored"]),
             _fmt(b["rps_l3"], 2),
-            _fmt(b["p95_l3"], 2),
-            _fmt(b["p95"] / a["p95"], 2),
+            _fmt(b["p95_l3"], 2, at_least=b["censored"]),
+            _fmt(b["p95"] / a["p95"], 2, at_least=b["censored"] and not a["censored"]),
             f"{_fmt(a['size'])} → {_fmt(b['size'])}",
         ]
         lines.append("| " + " | ".join(row) + " |")
