@@ -7,7 +7,7 @@ IDP_DIR := tests/idp
 A11Y_DIR := tests/a11y
 DEV_ENV := DEBUG=true
 
-.PHONY: run test test-fast messages translations translations-check gettext install install-test idp-deps a11y-deps vendor-js screenshots chromium ops-tools scale-demo migrate seed lint format clean
+.PHONY: run test test-fast messages translations translations-check gettext install install-test idp-deps a11y-deps vendor-js screenshots chromium ops-tools scale-demo migrate seed lint format clean bench wrk
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -124,6 +124,15 @@ test: install-test idp-deps a11y-deps chromium ops-tools translations lint
 # Everything but the system tests (no browser, IdP or worker processes): the quick loop.
 test-fast: install-test translations
 	$(BIN)/python -m pytest -m "not system"
+
+# The web benchmark (not part of `make test`): gunicorn + wrk against 1x and 100x data in
+# PostgreSQL databases of its own (BENCH_DATABASE_URL), table in bench/results/<date>.md.
+# Options: make bench BENCH_ARGS="--rounds 5 --duration 10"
+wrk:
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+
+bench: install wrk
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(MO_FILES) $(VENV) $(IDP_DIR)/node_modules $(A11Y_DIR)/node_modules node_modules var staticfiles

@@ -17,6 +17,7 @@ from memberships.models import (
     Sponsorship,
     Topic,
 )
+from memberships.services.events import event_search_refresh
 from portal.models import User
 
 
@@ -83,6 +84,13 @@ class EventFactory(factory.django.DjangoModelFactory):
     join_url = "https://meet.example.org/workshop"
     capacity = 20
     status = "published"
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        # As the services do for every event they write: store its search vector.
+        event = super()._create(model_class, *args, **kwargs)
+        event_search_refresh(events=Event.objects.filter(pk=event.pk))
+        return event
 
 
 class RegistrationFactory(factory.django.DjangoModelFactory):

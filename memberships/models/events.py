@@ -1,6 +1,8 @@
 import secrets
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -20,6 +22,20 @@ from ..enums import (
 REGISTRATION_NOT_PUBLISHED = "not_published"
 REGISTRATION_NOT_YET_OPEN = "not_yet_open"
 REGISTRATION_CLOSED = "closed"
+
+# The text search configuration of the stored vector and of every query against it: the
+# index serves a query only when both use the same one.
+SEARCH_CONFIG = "english"
+
+
+class SearchVectorIndex(GinIndex):
+    """A GIN index on PostgreSQL; elsewhere (SQLite for `make run`) a plain index on the
+    same column, so the schema and every later migration stay valid there too."""
+
+    def create_sql(self, model, schema_editor, using="", **kwargs):
+        if schema_editor.connection.vendor != "postgresql":
+            return models.Index.create_sql(self, model, schema_editor, **kwargs)
+        return super().create_sql(model, schema_editor, using=using, **kwargs)
 
 
 class Topic(models.Model):
@@ -102,6 +118,10 @@ class Event(models.Model):
     )
     sequence = models.PositiveIntegerField(_("calendar sequence"), default=0, editable=False)
     roster_sent_at = models.DateTimeField(_("roster sent"), null=True, blank=True, editable=False)
+    # Title (weight A), summary (B) and description (C) as a PostgreSQL tsvector in the search
+    # language; written by the services (`event_search_refresh`) whenever they write those
+    # fields. Empty on SQLite, where search falls back to a plain substring match.
+    search_vector = SearchVectorField(null=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -109,7 +129,13 @@ class Event(models.Model):
         verbose_name = _("event")
         verbose_name_plural = _("events")
         ordering = ["starts_at", "pk"]
-        indexes = [models.Index(fields=["status", "starts_at"], name="event_status_start_idx")]
+        indexes = [
+            # Upcoming (ascending) and past (descending) lists of published events.
+            models.Index(fields=["status", "starts_at"], name="event_status_start_idx"),
+            # Without the pending list (fastupdate), a new event's terms go straight into the
+            # index, and the planner does not shun an index whose list awaits a vacuum.
+            SearchVectorIndex(fields=["search_vector"], name="event_search_idx", fastupdate=False),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_at__gt=models.F("starts_at")), name="event_ends_after_start"

@@ -58,6 +58,14 @@ class Membership(models.Model):
                 name="one_live_membership_per_user_per_sponsorship",
             ),
         ]
+        indexes = [
+            # Seats used: the live memberships of a sponsorship, counted from the index alone.
+            models.Index(
+                fields=["sponsorship"],
+                condition=models.Q(status__in=LIVE_MEMBERSHIP_STATUSES),
+                name="membership_live_seat_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} · {self.sponsorship}"

@@ -28,6 +28,8 @@ class Resource(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["partner", "url"], name="resource_unique_url"),
         ]
+        # The resources page's order; it reads one page of it.
+        indexes = [models.Index(fields=["kind", "title", "id"], name="resource_list_idx")]
 
     def __str__(self) -> str:
         return self.title

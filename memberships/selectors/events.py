@@ -3,6 +3,7 @@ queries however many events and registrations there are."""
 
 from __future__ import annotations
 
+from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 from django.db.models import (
     Case,
@@ -27,6 +28,7 @@ from ..enums import (
     RegistrationStatus,
 )
 from ..models import Event, Membership, Registration, Resource
+from ..models.events import SEARCH_CONFIG
 
 # Memberships whose consented data the partner already holds.
 
@@ -72,15 +74,25 @@ def waitlist_position(*, registration: Registration) -> int | None:
     )
 
 
+def _registration_count(status: RegistrationStatus) -> Subquery:
+    """The event's registrations in `status`, as a correlated subquery: the database counts
+    only for the rows it returns, so a page of 20 events counts 20 events' registrations
+    however many events match, and the paginator's COUNT leaves it out altogether."""
+    count = (
+        Registration.objects.filter(event=OuterRef("pk"), status=status)
+        .order_by()
+        .values("event")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(count, output_field=IntegerField()), Value(0))
+
+
 def events_with_counts(qs: QuerySet[Event]) -> QuerySet[Event]:
     """Annotate `confirmed_count`, `waitlisted_count` and `seats_left` (None: unlimited)."""
     return qs.annotate(
-        confirmed_count=Count(
-            "registrations", filter=Q(registrations__status=RegistrationStatus.CONFIRMED)
-        ),
-        waitlisted_count=Count(
-            "registrations", filter=Q(registrations__status=RegistrationStatus.WAITLISTED)
-        ),
+        confirmed_count=_registration_count(RegistrationStatus.CONFIRMED),
+        waitlisted_count=_registration_count(RegistrationStatus.WAITLISTED),
     ).annotate(
         seats_left=Case(
             When(capacity__isnull=True, then=Value(None)),
@@ -102,20 +114,11 @@ def _for_viewer(qs: QuerySet[Event], *, user) -> QuerySet[Event]:
 
 
 def _search(qs: QuerySet[Event], text: str) -> QuerySet[Event]:
+    """PostgreSQL: the stored vector, in the language it was built with, so that its GIN
+    index serves the query. SQLite: a substring match."""
     if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import (  # noqa: PLC0415 -- PostgreSQL only
-            SearchQuery,
-            SearchVector,
-        )
-
-        vector = (
-            SearchVector("title", weight="A")
-            + SearchVector("summary", weight="B")
-            + SearchVector("body", weight="C")
-        )
-        return qs.annotate(search=vector).filter(
-            search=SearchQuery(text, search_type="websearch", config="english")
-        )
+        query = SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
+        return qs.filter(search_vector=query)
     return qs.filter(
         Q(title__icontains=text) | Q(summary__icontains=text) | Q(body__icontains=text)
     )

@@ -12,9 +12,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ..models import Sponsorship
+from .claims import sponsorships_with_seats
 from .eligibility import Eligibility, eligibility_for, roster_entries_for_user
 from .eligibility import roster_entry_for as roster_row_for
-from .claims import sponsorships_with_seats
 
 
 @dataclass(frozen=True)

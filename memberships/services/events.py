@@ -7,7 +7,9 @@ import zoneinfo
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.contrib.postgres.search import SearchVector
+from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.text import slugify
@@ -31,6 +33,7 @@ from ..models.events import (
     REGISTRATION_CLOSED,
     REGISTRATION_NOT_PUBLISHED,
     REGISTRATION_NOT_YET_OPEN,
+    SEARCH_CONFIG,
     registration_closed_q,
 )
 from ..selectors.claims import membership_is_active
@@ -123,6 +126,28 @@ def _with_calendar(payload: dict, event: Event) -> dict:
         }
     ]
     return payload
+
+
+# Search -----------------------------------------------------------------------------------
+
+SEARCH_FIELDS = ("title", "summary", "body")
+
+
+def event_search_vector() -> SearchVector:
+    return (
+        SearchVector("title", weight="A", config=SEARCH_CONFIG)
+        + SearchVector("summary", weight="B", config=SEARCH_CONFIG)
+        + SearchVector("body", weight="C", config=SEARCH_CONFIG)
+    )
+
+
+def event_search_refresh(*, events: QuerySet[Event]) -> int:
+    """Recompute the stored search vector of `events` (one UPDATE). Every service that
+    writes a title, summary or description calls it in the same transaction. SQLite keeps no
+    vector (its search is a substring match), so there it does nothing."""
+    if connection.vendor != "postgresql":
+        return 0
+    return events.order_by().update(search_vector=event_search_vector())
 
 
 # Registration -----------------------------------------------------------------------------
@@ -280,6 +305,8 @@ def event_update(*, event: Event, actor, data: dict, reason: str = "") -> Event:
         locked.sequence += 1
     locked.full_clean()
     locked.save()
+    if any(field in changes for field in SEARCH_FIELDS):
+        event_search_refresh(events=Event.objects.filter(pk=locked.pk))
     audit_record(actor=actor, obj=locked, action="event_changed", changes=changes, reason=reason)
     if new_status == EventStatus.CANCELLED:
         _announce(event=locked, kind=NotificationKind.EVENT_CANCELLED, key_part="cancelled")
@@ -290,9 +317,14 @@ def event_update(*, event: Event, actor, data: dict, reason: str = "") -> Event:
     return locked
 
 
+# Not durable: the admin calls it from save_model, inside the admin's own transaction.
+@transaction.atomic
 def event_create(*, event: Event, actor, fields) -> Event:
-    """A new event (a draft unless created published), with its audit entry."""
-    return audited_save(obj=event, actor=actor, fields=fields, noun="event")
+    """A new event (a draft unless created published), with its search vector and its
+    audit entry."""
+    audited_save(obj=event, actor=actor, fields=fields, noun="event")
+    event_search_refresh(events=Event.objects.filter(pk=event.pk))
+    return event
 
 
 def event_delete(*, event: Event, actor) -> None:
@@ -328,6 +360,7 @@ def event_duplicate(*, event: Event, actor) -> Event:
         | {"slug": slug, "status": EventStatus.DRAFT},
     )
     copy.topics.set(event.topics.all())
+    event_search_refresh(events=Event.objects.filter(pk=copy.pk))
     audit_record(actor=actor, obj=copy, action="event_duplicated", changes={"from": event.pk})
     return copy
 

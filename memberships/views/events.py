@@ -7,11 +7,12 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from ..enums import RegistrationStatus
+from ..enums import RegistrationStatus, ResourceKind
 from ..exceptions import MembershipError
 from ..forms.events import EventFilterForm, ResourceFilterForm
 from ..models import CalendarFeed
@@ -21,6 +22,7 @@ from ..services.calendar import calendar_for_events
 from ..services.events import registration_cancel, registration_create
 
 EVENTS_PER_PAGE = 20
+RESOURCES_PER_PAGE = 20
 
 
 def _get_event_or_404(request, slug):
@@ -161,19 +163,33 @@ def my_events(request):
 @login_required
 @require_GET
 def resource_list(request):
+    """One page of resources; the labels every item repeats are translated once, here."""
     form = ResourceFilterForm(request.GET or None)
     is_valid = form.is_valid() if form.is_bound else True
     kind = form.cleaned_data.get("kind", "") if is_valid and form.is_bound else ""
-    resources = list(event_selectors.resource_list(kind=kind))
+    page = Paginator(event_selectors.resource_list(kind=kind), RESOURCES_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
     member_of = partner_ids_with_active_membership(user=request.user)
+    kind_labels = {value: str(label) for value, label in ResourceKind.choices}
+    resources = list(page.object_list)
     for resource in resources:
         resource.is_open_to_viewer = (
             not resource.is_members_only or resource.partner_id in member_of
         )
+        resource.kind_label = kind_labels.get(resource.kind, resource.kind)
+    query = request.GET.copy()
+    query.pop("page", None)
     context = {
         "form": form,
+        "page": page,
         "resources": resources,
-        "membership_url": reverse("memberships:membership"),
+        "query_string": query.urlencode(),
+        "members_only_label": _("Members only"),
+        "members_only_note": format_html(
+            _('Open to members. <a href="{url}">Claim your sponsored membership</a> to read it.'),
+            url=reverse("memberships:membership"),
+        ),
     }
     return render(
         request, "memberships/events/resource_list.html", context, status=200 if is_valid else 400

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('memberships', '0001_initial'),
+        ('memberships', '0002_event_search_vector_and_list_indexes'),
     ]
 
     operations = [

@@ -1,0 +1,1 @@
+"""The web benchmark (`make bench`): see README, "Performance and the benchmark"."""
