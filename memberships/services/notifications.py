@@ -25,6 +25,7 @@ from django.db import (
     InterfaceError,
     OperationalError,
     close_old_connections,
+    connection,
     transaction,
 )
 from django.db.models import F, Q
@@ -63,7 +64,7 @@ class _Publisher:
     def __init__(self) -> None:
         self._pool: ThreadPoolExecutor | None = None
         self._pid = 0
-        self._paused_until = 0.0
+        self._paused_until: dict[str, float] = {}  # per broker URL
         self._lock = threading.Lock()
 
     def _executor(self) -> ThreadPoolExecutor:
@@ -78,7 +79,8 @@ class _Publisher:
         row stays due and the sweep queues it later)."""
         from ..tasks import task_deliver_notification  # noqa: PLC0415 -- circular import
 
-        if time.monotonic() < self._paused_until:
+        broker_url = task_deliver_notification.app.conf.broker_url
+        if time.monotonic() < self._paused_until.get(broker_url, 0.0):
             return False
         future = self._executor().submit(
             task_deliver_notification.apply_async, kwargs={"notification_id": notification_id}
@@ -87,7 +89,7 @@ class _Publisher:
             future.result(timeout=settings.CELERY_BROKER_CONNECTION_TIMEOUT)
         except Exception as exc:  # noqa: BLE001 -- any failure: the sweep queues it later
             future.cancel()
-            self._paused_until = time.monotonic() + PUBLISH_PAUSE_SECONDS
+            self._paused_until[broker_url] = time.monotonic() + PUBLISH_PAUSE_SECONDS
             # The broker URL may hold a password: log the kind of failure only.
             logger.warning(
                 "could not queue notification %s (%s); the sweep will",
@@ -169,7 +171,11 @@ class _LeaseKeeper:
             due = {pk: until for pk, until in self._held.items() if until - now < lease * 2 / 3}
         for pk, until in due.items():
             renewed = now + lease
-            if Notification.objects.filter(pk=pk, locked_until=until).update(locked_until=renewed):
+            with _bookkeeping():
+                is_renewed = Notification.objects.filter(pk=pk, locked_until=until).update(
+                    locked_until=renewed
+                )
+            if is_renewed:
                 with self._lock:
                     if pk in self._held:
                         self._held[pk] = renewed
@@ -179,6 +185,21 @@ class _LeaseKeeper:
 
 
 _lease_keeper = _LeaseKeeper()
+
+
+@contextmanager
+def _bookkeeping() -> Iterator[None]:
+    """A transaction for a worker's own records on a row (lease, attempt, outcome) whose
+    commit does not wait for the disk (PostgreSQL `synchronous_commit = off`, for this
+    transaction only). A database crash can lose the last fraction of a second of such
+    records, never the row itself (written durably with the change it reports): the row
+    is then sent again, with the same `webhook-id`, which is what at-least-once means.
+    Business writes keep synchronous commits."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        yield
 
 
 def notification_backoff_seconds(*, attempts: int) -> float:
@@ -233,14 +254,17 @@ def _claim(notification_id: int) -> tuple[Notification, datetime] | None:
     update; None if someone else holds it, or the row is gone, delivered or dead."""
     now = timezone.now()
     locked_until = now + timedelta(seconds=settings.NOTIFICATION_LEASE_SECONDS)
-    claimed = (
-        Notification.objects.filter(pk=notification_id, status__in=SENDABLE_STATUSES)
-        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
-        .update(locked_until=locked_until, attempts=F("attempts") + 1)
-    )
-    if claimed != 1:
-        return None
-    notification = Notification.objects.select_related("partner", "user").get(pk=notification_id)
+    with _bookkeeping():
+        claimed = (
+            Notification.objects.filter(pk=notification_id, status__in=SENDABLE_STATUSES)
+            .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+            .update(locked_until=locked_until, attempts=F("attempts") + 1)
+        )
+        if claimed != 1:
+            return None
+        notification = Notification.objects.select_related("partner", "user").get(
+            pk=notification_id
+        )
     return notification, locked_until
 
 
@@ -283,12 +307,13 @@ def notification_deliver(*, notification_id: int, attempt: int = 0) -> Notificat
         error = f"unexpected error ({type(exc).__name__}); see the worker log"
         return _record_failure(notification, attempts=attempts, error=error, is_final=True)
     now = timezone.now()
-    Notification.objects.filter(pk=notification.pk).update(
-        status=NotificationStatus.DELIVERED,
-        delivered_at=now,
-        locked_until=None,
-        last_error="",
-    )
+    with _bookkeeping():
+        Notification.objects.filter(pk=notification.pk).update(
+            status=NotificationStatus.DELIVERED,
+            delivered_at=now,
+            locked_until=None,
+            last_error="",
+        )
     notification.status, notification.delivered_at = NotificationStatus.DELIVERED, now
     notification.locked_until, notification.last_error = None, ""
     logger.info(
@@ -311,14 +336,15 @@ def _record_failure(
         notification.next_attempt_at = now + timedelta(
             seconds=notification_backoff_seconds(attempts=attempts)
         )
-    # Autocommit: the record survives the retry exception raised afterwards.
-    Notification.objects.filter(pk=notification.pk).update(
-        status=notification.status,
-        attempts=attempts,
-        last_error=notification.last_error,
-        locked_until=None,
-        next_attempt_at=notification.next_attempt_at,
-    )
+    # Committed here: the record survives the retry exception raised afterwards.
+    with _bookkeeping():
+        Notification.objects.filter(pk=notification.pk).update(
+            status=notification.status,
+            attempts=attempts,
+            last_error=notification.last_error,
+            locked_until=None,
+            next_attempt_at=notification.next_attempt_at,
+        )
     logger.warning(
         "notification %s %s after attempt %s: %s",
         notification.pk,
