@@ -151,6 +151,7 @@ class _LeaseKeeper:
                 self._renew_due()
             except DatabaseError:
                 logger.warning("could not renew notification leases; trying again")
+                time.sleep(1)  # not a tight loop against a database that is down
             finally:
                 close_old_connections()
 
