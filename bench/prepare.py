@@ -15,8 +15,8 @@ from django.utils import timezone  # noqa: E402
 from memberships.enums import EventStatus  # noqa: E402
 from memberships.management.commands.bench_data import BENCH_USERNAME  # noqa: E402
 from memberships.models import Event  # noqa: E402
-from portal.models import User  # noqa: E402
 from portal.admin_site import SSO_SESSION_KEY  # noqa: E402
+from portal.models import User  # noqa: E402
 
 
 def main() -> None:

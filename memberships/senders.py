@@ -12,8 +12,10 @@ import binascii
 import hashlib
 import hmac
 import smtplib
+import threading
 import time
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 import requests
 from django.core.mail import EmailMessage, get_connection
@@ -25,6 +27,37 @@ SECRET_PREFIX = "whsec_"  # noqa: S105 -- a prefix, not a secret
 RETRYABLE_HTTP_STATUSES = {408, 429}
 # Webhooks older or newer than this are refused by verify_webhook (replay protection).
 TIMESTAMP_TOLERANCE_SECONDS = 5 * 60
+# The short reason stored with an SMTP status (RFC 5321 and 4954 wording); the server's own
+# text is never stored: it may echo addresses or message content.
+SMTP_REASONS = {
+    421: "service not available",
+    450: "mailbox unavailable",
+    451: "local error in processing",
+    452: "insufficient storage",
+    454: "temporary authentication failure",
+    500: "command not recognised",
+    501: "syntax error in parameters",
+    502: "command not implemented",
+    503: "bad sequence of commands",
+    504: "parameter not implemented",
+    521: "host does not accept mail",
+    530: "authentication required",
+    534: "authentication mechanism too weak",
+    535: "authentication failed",
+    538: "encryption required",
+    550: "mailbox unavailable",
+    551: "user not local",
+    552: "storage allocation exceeded",
+    553: "mailbox name not allowed",
+    554: "transaction failed",
+    555: "parameters not recognised",
+    556: "domain does not accept mail",
+}
+
+# One HTTP session (its connection pool) per partner origin and thread: a worker keeps its
+# connections to a partner open between deliveries instead of a new TCP (and TLS) handshake
+# each time. Threads do not share sessions (requests does not promise thread safety).
+_http = threading.local()
 
 
 def signing_key(secret: str) -> bytes:
@@ -90,7 +123,7 @@ def send_webhook(
         raise DeliveryRejected("the partner has no webhook signing secret")
     headers = webhook_headers(secret=secret, webhook_id=idempotency_key, body=body_bytes)
     try:
-        response = requests.post(
+        response = _session(url).post(
             url, data=body_bytes, headers=headers, timeout=timeout, allow_redirects=False
         )
     except requests.Timeout as exc:
@@ -107,8 +140,35 @@ def send_webhook(
     raise DeliveryRejected(detail)
 
 
+def _session(url: str) -> requests.Session:
+    """This thread's session for the origin (scheme, host, port) of `url`."""
+    parts = urlsplit(url)
+    origin = (parts.scheme, parts.hostname, parts.port)
+    sessions = getattr(_http, "sessions", None)
+    if sessions is None:
+        sessions = _http.sessions = {}
+    session = sessions.get(origin)
+    if session is None:
+        session = sessions[origin] = requests.Session()
+    return session
+
+
 def _smtp_code_is_permanent(code: int) -> bool:
     return 500 <= code < 600
+
+
+def _smtp_reason(code: int, stage: str) -> str:
+    """`SMTP 550 mailbox unavailable (recipient refused)`: the status, a short fixed
+    reason and the stage; never the server's response text."""
+    if code in SMTP_REASONS:
+        reason = SMTP_REASONS[code]
+    elif _smtp_code_is_permanent(code):
+        reason = "permanent failure"
+    elif 400 <= code < 500:
+        reason = "temporary failure"
+    else:
+        reason = "unexpected reply"
+    return f"SMTP {code} {reason} ({stage})"
 
 
 def send_email(message: EmailMessage, timeout: float) -> None:
@@ -117,12 +177,20 @@ def send_email(message: EmailMessage, timeout: float) -> None:
     try:
         sent = message.send(fail_silently=False)
     except smtplib.SMTPRecipientsRefused as exc:
-        codes = [code for code, _text in exc.recipients.values()]
+        codes = sorted({code for code, _text in exc.recipients.values()})
+        detail = ", ".join(_smtp_reason(code, "recipient refused") for code in codes)
         if codes and all(_smtp_code_is_permanent(code) for code in codes):
-            raise DeliveryRejected(f"SMTP refused the recipient: {codes}") from exc
-        raise DeliveryFailed(f"SMTP refused the recipient for now: {codes}") from exc
+            raise DeliveryRejected(detail) from exc
+        raise DeliveryFailed(detail or "SMTP refused the recipient") from exc
     except smtplib.SMTPResponseException as exc:
-        reason = f"SMTP {exc.smtp_code}"
+        stage = {
+            smtplib.SMTPSenderRefused: "sender refused",
+            smtplib.SMTPDataError: "message refused",
+            smtplib.SMTPAuthenticationError: "sign-in refused",
+            smtplib.SMTPHeloError: "greeting refused",
+            smtplib.SMTPConnectError: "connection refused",
+        }.get(type(exc), "command refused")
+        reason = _smtp_reason(exc.smtp_code, stage)
         if _smtp_code_is_permanent(exc.smtp_code):
             raise DeliveryRejected(reason) from exc
         raise DeliveryFailed(reason) from exc

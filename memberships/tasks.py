@@ -3,25 +3,35 @@ services decide. Task names are explicit and stable, so renaming a function neve
 queued message."""
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
-from .exceptions import DeliveryFailed
+from .exceptions import NotificationRetry
 
 # Notifications (the outbox)
 
 
-@shared_task(bind=True, name="memberships.deliver_notification")
+@shared_task(
+    bind=True,
+    name="memberships.deliver_notification",
+    # The row's attempt count ends the chain (NOTIFICATION_MAX_ATTEMPTS, then `dead`), not
+    # Celery's: the task itself retries without limit. A database outage retries too,
+    # with capped backoff, instead of dropping the message.
+    max_retries=None,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=1,
+    retry_backoff_max=60,
+    retry_jitter=True,
+)
 def task_deliver_notification(self, *, notification_id: int) -> None:
     """Deliver one outbox row. Safe to run twice: a delivered row is skipped. On a
     recoverable failure the service has recorded the attempt and its next time; the task
-    only schedules itself for then (the row's attempt count, not Celery's, ends it)."""
+    only schedules itself for then."""
     from .services.notifications import notification_deliver  # noqa: PLC0415 -- leaf
 
     try:
         notification_deliver(notification_id=notification_id, attempt=self.request.retries)
-    except DeliveryFailed as exc:
-        raise self.retry(
-            exc=exc, countdown=getattr(exc, "retry_in", None), max_retries=None
-        ) from exc
+    except NotificationRetry as exc:
+        raise self.retry(exc=exc, countdown=exc.retry_in) from None
 
 
 @shared_task(name="memberships.sweep_notifications")

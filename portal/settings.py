@@ -357,12 +357,31 @@ NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 8)
 NOTIFICATION_SEND_TIMEOUT = env_int("NOTIFICATION_SEND_TIMEOUT", 10)
 NOTIFICATION_RETRY_BASE_SECONDS = env_int("NOTIFICATION_RETRY_BASE_SECONDS", 30)
 NOTIFICATION_RETRY_MAX_SECONDS = env_int("NOTIFICATION_RETRY_MAX_SECONDS", 6 * 60 * 60)
-# A sending worker's lease on a row; longer than the task time limit, so only a dead worker's
-# lease ever expires.
-NOTIFICATION_LEASE_SECONDS = env_int("NOTIFICATION_LEASE_SECONDS", CELERY_TASK_TIME_LIMIT + 30)
+# A sending worker's lease on a row, renewed every third of it while the send is in flight:
+# only a dead worker's lease expires, and its rows are sent again soon after.
+NOTIFICATION_LEASE_SECONDS = env_int("NOTIFICATION_LEASE_SECONDS", 20)
 NOTIFICATION_SWEEP_GRACE_SECONDS = env_int("NOTIFICATION_SWEEP_GRACE_SECONDS", 60)
 NOTIFICATION_REQUEUE_SECONDS = env_int("NOTIFICATION_REQUEUE_SECONDS", 300)
 NOTIFICATION_SWEEP_BATCH = env_int("NOTIFICATION_SWEEP_BATCH", 1000)
+
+# Redis timeouts. A Redis that accepts connections but never answers (a stalled host, a full
+# network buffer, SIGSTOP) must cost a bounded wait, never a hung request or worker: every
+# Redis client has a connect and a socket timeout. (No result backend: results are ignored.)
+REDIS_SOCKET_TIMEOUT = env_int("REDIS_SOCKET_TIMEOUT", 1)  # the cache and /healthz
+if REDIS_URL:
+    CACHES["default"]["OPTIONS"] = {
+        "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
+        "socket_timeout": REDIS_SOCKET_TIMEOUT,
+    }
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://", "redis+socket://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {
+        "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
+        # Above kombu's 1 s BRPOP poll, which waits on the same kind of socket in workers.
+        # Web requests wait at most CELERY_BROKER_CONNECTION_TIMEOUT whatever this is: the
+        # publish runs with a deadline (memberships/services/notifications.py).
+        "socket_timeout": CELERY_BROKER_CONNECTION_TIMEOUT + 1,
+        "socket_keepalive": True,
+    }
 
 # Events
 EVENT_REMINDER_HOURS = env_int("EVENT_REMINDER_HOURS", 24)  # how long before the start

@@ -1,8 +1,15 @@
 import logging
+import os
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 
+import redis
+import requests
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.db import connection
+from django.db import close_old_connections, connection
 from django.http import HttpResponseRedirect, HttpResponseServerError, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import loader
@@ -66,7 +73,45 @@ def server_error(request):
     return HttpResponseServerError(template.render(context))
 
 
-def _database_ok() -> bool:
+# Health: each check runs on its own small thread pool, all at once, and the probe waits for
+# them at most HEALTHZ_BUDGET_SECONDS in total, so it answers within 2 s whatever a server
+# does (refuses, or accepts and never answers). A check still stuck from an earlier probe is
+# waited on again rather than piled up behind.
+HEALTHZ_BUDGET_SECONDS = 1.5
+# The IdP is checked at most every few seconds per process, with short timeouts: a load
+# balancer probing every second must not become a load on the IdP.
+IDP_CHECK_TTL_SECONDS = 5
+IDP_TIMEOUT = (0.5, 1.0)  # connect, read
+
+
+class _Probe:
+    def __init__(self, name: str, check, *, ttl: float = 0.0) -> None:
+        self._name = name
+        self._check = check
+        self._ttl = ttl
+        self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+        self._pid = 0
+        self._last: tuple[tuple, float, Future] | None = None  # args, started, future
+
+    def start(self, *args) -> Future:
+        with self._lock:
+            if self._pool is None or self._pid != os.getpid():  # new after a fork
+                self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix=self._name)
+                self._pid, self._last = os.getpid(), None
+            now = time.monotonic()
+            if self._last is not None:
+                last_args, started, future = self._last
+                if last_args == args and (not future.done() or now - started < self._ttl):
+                    return future
+            future = self._pool.submit(self._check, *args)
+            self._last = (args, now, future)
+            return future
+
+
+def _check_database() -> bool:
+    # Like a request: drop a connection that is broken or past CONN_MAX_AGE, before and after.
+    close_old_connections()
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -74,15 +119,25 @@ def _database_ok() -> bool:
     except Exception:  # noqa: BLE001 -- any failure means "not healthy"
         logger.warning("health check: database unreachable", exc_info=True)
         return False
+    finally:
+        close_old_connections()
 
 
-def _broker_ok() -> bool:
+_redis_clients: dict[str, redis.Redis] = {}
+
+
+def _check_broker(url: str, transport_options: dict) -> bool:
     try:
-        with Connection(
-            settings.CELERY_BROKER_URL,
-            connect_timeout=2,
-            transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS,
-        ) as conn:
+        if url.startswith(("redis://", "rediss://")):
+            # One client (and its pooled connection) per URL, reused by every probe.
+            client = _redis_clients.get(url)
+            if client is None:
+                timeout = settings.REDIS_SOCKET_TIMEOUT
+                client = _redis_clients[url] = redis.Redis.from_url(
+                    url, socket_connect_timeout=timeout, socket_timeout=timeout
+                )
+            return client.ping() is True
+        with Connection(url, connect_timeout=2, transport_options=transport_options) as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
         return True
     except Exception:  # noqa: BLE001 -- any failure means "not healthy"
@@ -91,14 +146,56 @@ def _broker_ok() -> bool:
         return False
 
 
+_idp_session = requests.Session()  # used only by the IdP probe's threads
+
+
+def _check_idp(discovery_url: str) -> bool:
+    try:
+        response = _idp_session.get(discovery_url, timeout=IDP_TIMEOUT, allow_redirects=False)
+        return response.status_code == 200 and "issuer" in response.json()
+    except (requests.RequestException, ValueError) as exc:
+        logger.warning("health check: IdP discovery failed (%s)", type(exc).__name__)
+        return False
+
+
+_database_probe = _Probe("healthz-db", _check_database)
+_broker_probe = _Probe("healthz-broker", _check_broker)
+_idp_probe = _Probe("healthz-idp", _check_idp, ttl=IDP_CHECK_TTL_SECONDS)
+
+
+def _oidc_discovery_url() -> str:
+    """The discovery document that sign-in itself reads."""
+    [app] = settings.SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"]
+    server_url = app["settings"]["server_url"].rstrip("/")
+    return f"{server_url}/.well-known/openid-configuration"
+
+
+def _outcome(future: Future, deadline: float) -> bool:
+    try:
+        return future.result(timeout=max(deadline - time.monotonic(), 0)) is True
+    except FutureTimeout:
+        return False
+
+
 @never_cache
 @require_GET
 def healthz(request):
-    checks = {"database": _database_ok(), "broker": _broker_ok()}
+    """200 when the database and the broker answer, else 503. The IdP is reported
+    ("degraded") but never fails the probe: without it only new sign-ins stop, and taking
+    every web process out of the load balancer would stop signed-in people too."""
+    deadline = time.monotonic() + HEALTHZ_BUDGET_SECONDS
+    database = _database_probe.start()
+    broker = _broker_probe.start(
+        settings.CELERY_BROKER_URL, settings.CELERY_BROKER_TRANSPORT_OPTIONS
+    )
+    idp = _idp_probe.start(_oidc_discovery_url())
+    checks = {"database": _outcome(database, deadline), "broker": _outcome(broker, deadline)}
+    is_idp_up = _outcome(idp, deadline)
     healthy = all(checks.values())
     body = {
-        "status": "ok" if healthy else "unavailable",
+        "status": ("ok" if is_idp_up else "degraded") if healthy else "unavailable",
         **{name: "ok" if ok else "unavailable" for name, ok in checks.items()},
+        "idp": "ok" if is_idp_up else "degraded",
     }
     return JsonResponse(body, status=200 if healthy else 503)
 

@@ -1,16 +1,34 @@
 """The notification outbox: every message to a partner or an employee is written here, in
-the transaction of the change it reports, and delivered by a worker after commit."""
+the transaction of the change it reports, and delivered by a worker after commit.
+
+Delivery takes a short lease on the row (a compare-and-set update that also counts the
+attempt), renews it while the send is in flight, and records the outcome. Counting the
+attempt before sending bounds every row: even a send that kills its worker each time
+ends `dead` after NOTIFICATION_MAX_ATTEMPTS."""
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import random
-from datetime import timedelta
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
+from django.db import (
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    close_old_connections,
+    connection,
+    transaction,
+)
+from django.db.models import F, Q
 from django.template import TemplateDoesNotExist
 from django.utils import timezone
 
@@ -30,18 +48,159 @@ logger = logging.getLogger(__name__)
 
 LAST_ERROR_MAX_CHARS = 2000
 SENDABLE_STATUSES = (NotificationStatus.PENDING, NotificationStatus.FAILED)
+# After a publish that failed or timed out, this process leaves queueing to the sweep for
+# this long: during an outage a request pays the broker timeout once, not once per row.
+PUBLISH_PAUSE_SECONDS = 10
+# Database errors that a later try can get past (connection lost, server restarting).
+TRANSIENT_DATABASE_ERRORS = (OperationalError, InterfaceError)
 
 
-def _enqueue(notification_id: int) -> None:
+class _Publisher:
+    """Queues delivery tasks with a deadline. A broker that refuses connections fails fast,
+    but one that accepts and never answers (a stalled host, SIGSTOP) would hold the caller
+    until the socket timeout, once per retry: the publish runs on a small thread pool and
+    the caller waits at most CELERY_BROKER_CONNECTION_TIMEOUT."""
+
+    def __init__(self) -> None:
+        self._pool: ThreadPoolExecutor | None = None
+        self._pid = 0
+        self._paused_until: dict[str, float] = {}  # per broker URL
+        self._lock = threading.Lock()
+
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._pool is None or self._pid != os.getpid():  # new after a fork
+                self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="publish")
+                self._pid = os.getpid()
+            return self._pool
+
+    def publish(self, notification_id: int) -> bool:
+        """True once the broker holds the task; False if it did not take it in time (the
+        row stays due and the sweep queues it later)."""
+        from ..tasks import task_deliver_notification  # noqa: PLC0415 -- circular import
+
+        broker_url = task_deliver_notification.app.conf.broker_url
+        if time.monotonic() < self._paused_until.get(broker_url, 0.0):
+            return False
+        future = self._executor().submit(
+            task_deliver_notification.apply_async, kwargs={"notification_id": notification_id}
+        )
+        try:
+            future.result(timeout=settings.CELERY_BROKER_CONNECTION_TIMEOUT)
+        except Exception as exc:  # noqa: BLE001 -- any failure: the sweep queues it later
+            future.cancel()
+            self._paused_until[broker_url] = time.monotonic() + PUBLISH_PAUSE_SECONDS
+            # The broker URL may hold a password: log the kind of failure only.
+            logger.warning(
+                "could not queue notification %s (%s); the sweep will",
+                notification_id,
+                type(exc).__name__,
+            )
+            return False
+        return True
+
+
+_publisher = _Publisher()
+
+
+def _enqueue(notification_id: int) -> bool:
+    """Queue the delivery of a committed row; False leaves it due for the sweep."""
     from ..tasks import task_deliver_notification  # noqa: PLC0415 -- circular import
 
-    try:
+    if task_deliver_notification.app.conf.task_always_eager:
+        # The task runs right here (tests): its errors are bugs, not an outage.
         task_deliver_notification.delay(notification_id=notification_id)
-    except Exception:
-        if task_deliver_notification.app.conf.task_always_eager:
-            raise  # the task ran right here (tests): its errors are bugs, not an outage
-        # Broker down or unreachable: the row is committed and the sweep queues it later.
-        logger.warning("could not queue notification %s; the sweep will retry", notification_id)
+        return True
+    return _publisher.publish(notification_id)
+
+
+class _LeaseKeeper:
+    """Renews the leases this process holds while their sends are in flight, from one
+    thread per process. The lease can then be short (a killed worker's rows are free again
+    within NOTIFICATION_LEASE_SECONDS) without ever expiring under a slow but live send.
+    A renewal is a compare-and-set on the exact `locked_until` this process wrote, so it
+    never extends a lease that another worker has taken since."""
+
+    def __init__(self) -> None:
+        self._held: dict[int, datetime] = {}
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+
+    @contextmanager
+    def hold(self, notification_id: int, locked_until: datetime) -> Iterator[None]:
+        with self._lock:
+            self._held[notification_id] = locked_until
+            if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="lease", daemon=True)
+                self._pid = os.getpid()
+                self._thread.start()
+        self._wake.set()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._held.pop(notification_id, None)
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(timeout=self._seconds_to_next_renewal())
+            self._wake.clear()
+            try:
+                self._renew_due()
+            except DatabaseError:
+                logger.warning("could not renew notification leases; trying again")
+                time.sleep(1)  # not a tight loop against a database that is down
+            finally:
+                close_old_connections()
+
+    def _seconds_to_next_renewal(self) -> float | None:
+        lease = settings.NOTIFICATION_LEASE_SECONDS
+        with self._lock:
+            if not self._held:
+                return None
+            earliest = min(self._held.values())
+        # A lease is renewed once a third of it has gone by.
+        due_at = earliest - timedelta(seconds=lease * 2 / 3)
+        return max((due_at - timezone.now()).total_seconds(), 0.05)
+
+    def _renew_due(self) -> None:
+        lease = timedelta(seconds=settings.NOTIFICATION_LEASE_SECONDS)
+        now = timezone.now()
+        with self._lock:
+            due = {pk: until for pk, until in self._held.items() if until - now < lease * 2 / 3}
+        for pk, until in due.items():
+            renewed = now + lease
+            with _bookkeeping():
+                is_renewed = Notification.objects.filter(pk=pk, locked_until=until).update(
+                    locked_until=renewed
+                )
+            if is_renewed:
+                with self._lock:
+                    if pk in self._held:
+                        self._held[pk] = renewed
+            else:  # lost (expired and taken, or recorded meanwhile): stop renewing it
+                with self._lock:
+                    self._held.pop(pk, None)
+
+
+_lease_keeper = _LeaseKeeper()
+
+
+@contextmanager
+def _bookkeeping() -> Iterator[None]:
+    """A transaction for a worker's own records on a row (lease, attempt, outcome) whose
+    commit does not wait for the disk (PostgreSQL `synchronous_commit = off`, for this
+    transaction only). A database crash can lose the last fraction of a second of such
+    records, never the row itself (written durably with the change it reports): the row
+    is then sent again, with the same `webhook-id`, which is what at-least-once means.
+    Business writes keep synchronous commits."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        yield
 
 
 def notification_backoff_seconds(*, attempts: int) -> float:
@@ -91,34 +250,46 @@ def _send(notification: Notification) -> None:
     send_email(message, timeout)
 
 
-def _claim(notification_id: int) -> Notification | None:
-    """Take the lease on a sendable row (compare-and-set); None if someone else holds it,
-    or the row is gone, delivered or dead."""
+def _claim(notification_id: int) -> tuple[Notification, datetime] | None:
+    """Take the lease on a sendable row and count the attempt, in one compare-and-set
+    update; None if someone else holds it, or the row is gone, delivered or dead."""
     now = timezone.now()
-    claimed = (
-        Notification.objects.filter(pk=notification_id, status__in=SENDABLE_STATUSES)
-        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
-        .update(locked_until=now + timedelta(seconds=settings.NOTIFICATION_LEASE_SECONDS))
-    )
-    if claimed != 1:
-        return None
-    return Notification.objects.select_related("partner", "user").get(pk=notification_id)
+    locked_until = now + timedelta(seconds=settings.NOTIFICATION_LEASE_SECONDS)
+    with _bookkeeping():
+        claimed = (
+            Notification.objects.filter(pk=notification_id, status__in=SENDABLE_STATUSES)
+            .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+            .update(locked_until=locked_until, attempts=F("attempts") + 1)
+        )
+        if claimed != 1:
+            return None
+        notification = Notification.objects.select_related("partner", "user").get(
+            pk=notification_id
+        )
+    return notification, locked_until
 
 
 def notification_deliver(*, notification_id: int, attempt: int = 0) -> Notification | None:
     """Send one outbox row once. Safe to run twice or concurrently: a lease on the row
-    (compare-and-set, committed before sending) keeps a second worker out, and a delivered
-    or dead row is skipped. A recoverable failure is recorded and committed, then
-    `NotificationRetry` is raised; after NOTIFICATION_MAX_ATTEMPTS the row is `dead`."""
-    notification = _claim(notification_id)
-    if notification is None:
+    (compare-and-set, committed before sending, renewed while the send is in flight) keeps
+    a second worker out, and a delivered or dead row is skipped. A recoverable failure is
+    recorded and committed, then `NotificationRetry` is raised; after
+    NOTIFICATION_MAX_ATTEMPTS, a refusal or an unexpected error, the row is `dead`."""
+    claim = _claim(notification_id)
+    if claim is None:
         logger.info(
             "notification %s: not sendable now (delivered, dead, leased or gone)", notification_id
         )
         return None
-    attempts = notification.attempts + 1
+    notification, locked_until = claim
+    attempts = notification.attempts
+    if attempts > settings.NOTIFICATION_MAX_ATTEMPTS:
+        # The previous attempt never recorded an outcome (its worker was killed or crashed).
+        error = f"no attempts left; attempt {attempts - 1} did not finish"
+        return _record_failure(notification, attempts=attempts - 1, error=error, is_final=True)
     try:
-        _send(notification)
+        with _lease_keeper.hold(notification.pk, locked_until):
+            _send(notification)
     except DeliveryRejected as exc:
         return _record_failure(notification, attempts=attempts, error=str(exc), is_final=True)
     except DeliveryFailed as exc:
@@ -128,19 +299,24 @@ def notification_deliver(*, notification_id: int, attempt: int = 0) -> Notificat
             return notification
         retry_in = (notification.next_attempt_at - timezone.now()).total_seconds()
         raise NotificationRetry(str(exc), retry_in=max(retry_in, 0)) from exc
+    except TRANSIENT_DATABASE_ERRORS:
+        raise  # the task tries again; the attempt is counted and the lease runs out
+    except Exception as exc:
+        # A bug or an error nobody planned for: a retry would fail the same way, so the row
+        # is dead at once (resend it from the admin once fixed) instead of looping.
+        logger.exception("notification %s: unexpected error while sending", notification.pk)
+        error = f"unexpected error ({type(exc).__name__}); see the worker log"
+        return _record_failure(notification, attempts=attempts, error=error, is_final=True)
     now = timezone.now()
-    Notification.objects.filter(pk=notification.pk).update(
-        status=NotificationStatus.DELIVERED,
-        attempts=attempts,
-        delivered_at=now,
-        locked_until=None,
-        last_error="",
-    )
-    notification.status, notification.attempts, notification.delivered_at = (
-        NotificationStatus.DELIVERED,
-        attempts,
-        now,
-    )
+    with _bookkeeping():
+        Notification.objects.filter(pk=notification.pk).update(
+            status=NotificationStatus.DELIVERED,
+            delivered_at=now,
+            locked_until=None,
+            last_error="",
+        )
+    notification.status, notification.delivered_at = NotificationStatus.DELIVERED, now
+    notification.locked_until, notification.last_error = None, ""
     logger.info(
         "notification %s delivered (attempt %s, task retry %s)", notification.pk, attempts, attempt
     )
@@ -161,14 +337,15 @@ def _record_failure(
         notification.next_attempt_at = now + timedelta(
             seconds=notification_backoff_seconds(attempts=attempts)
         )
-    # Autocommit: the record survives the retry exception raised afterwards.
-    Notification.objects.filter(pk=notification.pk).update(
-        status=notification.status,
-        attempts=attempts,
-        last_error=notification.last_error,
-        locked_until=None,
-        next_attempt_at=notification.next_attempt_at,
-    )
+    # Committed here: the record survives the retry exception raised afterwards.
+    with _bookkeeping():
+        Notification.objects.filter(pk=notification.pk).update(
+            status=notification.status,
+            attempts=attempts,
+            last_error=notification.last_error,
+            locked_until=None,
+            next_attempt_at=notification.next_attempt_at,
+        )
     logger.warning(
         "notification %s %s after attempt %s: %s",
         notification.pk,
@@ -182,12 +359,15 @@ def _record_failure(
 def notification_due_ids(*, limit: int) -> list[int]:
     """Rows the sweep should queue again: pending or failed, not leased, and overdue by
     more than NOTIFICATION_SWEEP_GRACE_SECONDS (a fresh row's own on-commit queueing, or a
-    failed row's own retry, is given that long to happen first)."""
+    failed row's own retry, is given that long to happen first); and at once, rows whose
+    lease has run out (their worker died mid-send: nobody else will queue them)."""
     now = timezone.now()
     overdue = now - timedelta(seconds=settings.NOTIFICATION_SWEEP_GRACE_SECONDS)
     return list(
-        Notification.objects.filter(status__in=SENDABLE_STATUSES, next_attempt_at__lte=overdue)
-        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+        Notification.objects.filter(status__in=SENDABLE_STATUSES)
+        .filter(
+            Q(locked_until__isnull=True, next_attempt_at__lte=overdue) | Q(locked_until__lt=now)
+        )
         .order_by("next_attempt_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )
@@ -197,9 +377,8 @@ def notification_sweep() -> int:
     """Queue every overdue row again (broker outage, lost message, worker killed mid-send).
     Safe to run concurrently with workers: the lease in `notification_deliver` prevents
     double sends. Each queued row is pushed back by NOTIFICATION_REQUEUE_SECONDS so that a
-    long queue is not flooded with copies. Returns how many were queued."""
-    from ..tasks import task_deliver_notification  # noqa: PLC0415 -- circular import
-
+    long queue is not flooded with copies; if the broker fails, the sweep stops and leaves
+    the rest due for the next one. Returns how many were queued."""
     ids = notification_due_ids(limit=settings.NOTIFICATION_SWEEP_BATCH)
     if not ids:
         return 0
@@ -209,12 +388,11 @@ def notification_sweep() -> int:
     )
     queued = 0
     for notification_id in ids:
-        try:
-            task_deliver_notification.delay(notification_id=notification_id)
-        except Exception:  # noqa: BLE001 -- broker down again: the next sweep tries again
-            logger.warning("sweep could not queue notification %s", notification_id)
-            Notification.objects.filter(pk=notification_id).update(next_attempt_at=timezone.now())
-            continue
+        if not _enqueue(notification_id):
+            Notification.objects.filter(pk__in=ids[queued:], next_attempt_at=pushed_back).update(
+                next_attempt_at=timezone.now()
+            )
+            break
         queued += 1
     logger.info("sweep queued %s notifications", queued)
     return queued

@@ -155,21 +155,90 @@ class FailingBackend:
 
 
 @pytest.mark.parametrize(
-    ("error", "expected"),
+    ("error", "expected", "reason"),
     [
-        (smtplib.SMTPResponseException(451, b"try later"), DeliveryFailed),
-        (smtplib.SMTPResponseException(550, b"no such user"), DeliveryRejected),
-        (smtplib.SMTPRecipientsRefused({"to@example.com": (550, b"no")}), DeliveryRejected),
-        (smtplib.SMTPRecipientsRefused({"to@example.com": (452, b"full")}), DeliveryFailed),
-        (smtplib.SMTPServerDisconnected("gone"), DeliveryFailed),
-        (ConnectionRefusedError(), DeliveryFailed),
+        (
+            smtplib.SMTPResponseException(451, b"try later"),
+            DeliveryFailed,
+            "SMTP 451 local error in processing (command refused)",
+        ),
+        (
+            smtplib.SMTPResponseException(550, b"no such user"),
+            DeliveryRejected,
+            "SMTP 550 mailbox unavailable (command refused)",
+        ),
+        (
+            smtplib.SMTPRecipientsRefused({"to@example.com": (550, b"no such user here")}),
+            DeliveryRejected,
+            "SMTP 550 mailbox unavailable (recipient refused)",
+        ),
+        (
+            smtplib.SMTPRecipientsRefused({"to@example.com": (452, b"full")}),
+            DeliveryFailed,
+            "SMTP 452 insufficient storage (recipient refused)",
+        ),
+        (
+            smtplib.SMTPSenderRefused(553, b"sender not allowed", "from@example.com"),
+            DeliveryRejected,
+            "SMTP 553 mailbox name not allowed (sender refused)",
+        ),
+        (
+            smtplib.SMTPDataError(554, b"5.7.1 message content rejected: <the body>"),
+            DeliveryRejected,
+            "SMTP 554 transaction failed (message refused)",
+        ),
+        (
+            smtplib.SMTPAuthenticationError(535, b"bad password for alex"),
+            DeliveryRejected,
+            "SMTP 535 authentication failed (sign-in refused)",
+        ),
+        (
+            smtplib.SMTPResponseException(597, b"odd"),
+            DeliveryRejected,
+            "SMTP 597 permanent failure (command refused)",
+        ),
+        (
+            smtplib.SMTPServerDisconnected("gone"),
+            DeliveryFailed,
+            "SMTP connection failed: SMTPServerDisconnected",
+        ),
+        (
+            ConnectionRefusedError(),
+            DeliveryFailed,
+            "SMTP connection failed: ConnectionRefusedError",
+        ),
     ],
-    ids=["4xx", "5xx", "recipient-5xx", "recipient-4xx", "disconnected", "refused"],
+    ids=[
+        "4xx",
+        "5xx",
+        "recipient-5xx",
+        "recipient-4xx",
+        "sender-5xx",
+        "data-5xx",
+        "auth-5xx",
+        "unknown-5xx",
+        "disconnected",
+        "refused",
+    ],
 )
-def test_send_email_maps_smtp_errors(monkeypatch, error, expected):
+def test_send_email_maps_smtp_errors_to_code_and_short_reason_never_the_reply(
+    monkeypatch, error, expected, reason
+):
     FailingBackend.error = error
     monkeypatch.setattr(senders, "get_connection", lambda **kwargs: FailingBackend())
     message = EmailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
 
-    with pytest.raises(expected):
+    with pytest.raises(expected) as raised:
         send_email(message, 5)
+
+    assert type(raised.value) is expected
+    assert str(raised.value) == reason
+
+
+def test_send_webhook_reuses_the_connection_to_a_partner(receiver):
+    for n in range(3):
+        send_webhook(receiver.url, SECRET, f"k{n}", BODY, 5)
+
+    ports = {request.client_port for request in receiver.requests}
+    assert len(receiver.requests) == 3
+    assert len(ports) == 1

@@ -1,13 +1,18 @@
 import datetime
+import threading
+import time
 
 import pytest
 from celery import current_app
+from celery.exceptions import Retry
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
-from memberships.enums import MembershipStatus, NotificationKind
+from memberships.enums import MembershipStatus, NotificationKind, NotificationStatus
 from memberships.models import Notification
 from memberships.schedules import BEAT_SCHEDULE, beat_schedule
 from memberships.tasks import (
+    task_deliver_notification,
     task_expire_memberships,
     task_send_event_reminders,
     task_send_event_rosters,
@@ -95,3 +100,55 @@ def test_task_expire_memberships_expires_ended_terms():
 
     membership.refresh_from_db()
     assert membership.status == MembershipStatus.EXPIRED
+
+
+def test_task_deliver_notification_declares_unlimited_celery_retries():
+    # The row's attempt count ends the chain; Celery's default (3 retries) would cut it short.
+    assert task_deliver_notification.max_retries is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_task_deliver_notification_retries_a_database_error_instead_of_dropping_it(
+    employee, mailoutbox
+):
+    notification = Notification.objects.create(  # written, not yet queued
+        kind=NotificationKind.MEMBERSHIP_RECEIVED,
+        recipient="employee",
+        channel="email",
+        user=employee,
+        to_email=employee.email,
+        payload={"sponsorship": "Association"},
+        idempotency_key="membership:1:received",
+    )
+    is_locked = threading.Event()
+
+    def hold_the_row():  # another session holds the row for 0.8 s
+        try:
+            with transaction.atomic():
+                Notification.objects.select_for_update().get(pk=notification.pk)
+                is_locked.set()
+                time.sleep(0.8)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_row)
+    holder.start()
+    assert is_locked.wait(timeout=10)
+    with connection.cursor() as cursor:
+        cursor.execute("SET lock_timeout = '100ms'")  # the claim fails: a real database error
+
+    with pytest.raises(Retry) as raised:  # eager mode hands the retry back to the caller
+        task_deliver_notification.delay(notification_id=notification.pk)
+    holder.join()
+    notification.refresh_from_db()
+    waiting = (notification.status, notification.attempts)
+    task_deliver_notification.delay(notification_id=notification.pk)  # the retry, later
+
+    with connection.cursor() as cursor:
+        cursor.execute("RESET lock_timeout")
+    notification.refresh_from_db()
+    assert type(raised.value.exc) is OperationalError
+    assert 0 <= raised.value.when <= 1  # backoff: a random delay up to 2**retries s
+    assert waiting == (NotificationStatus.PENDING, 0)  # the failed claim was rolled back
+    assert (notification.status, notification.attempts) == (NotificationStatus.DELIVERED, 1)
+    assert [m.to for m in mailoutbox] == [[employee.email]]

@@ -47,26 +47,45 @@ def test_sign_out_requires_post_and_clears_the_session(employee_client):
     assert after.status_code == 302
 
 
-def test_healthz_reports_ok_when_database_and_broker_answer(client, settings):
+@pytest.fixture
+def discovery(settings):
+    """An OpenID Connect discovery document on loopback, and the portal's SSO pointed at it."""
+    from tests.portal.healthz_support import point_sso_at, serve_discovery
+
+    with serve_discovery() as server:
+        point_sso_at(settings, server.issuer)
+        yield server
+
+
+def test_healthz_reports_ok_when_database_broker_and_idp_answer(client, settings, discovery):
     settings.CELERY_BROKER_URL = "memory://"
 
     response = client.get("/healthz")
 
     assert (response.status_code, response.json()) == (
         200,
-        {"status": "ok", "database": "ok", "broker": "ok"},
+        {"status": "ok", "database": "ok", "broker": "ok", "idp": "ok"},
     )
 
 
-def test_healthz_returns_503_when_the_broker_is_unreachable(client, settings):
+def test_healthz_returns_503_when_the_broker_is_unreachable(client, settings, discovery):
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 
     response = client.get("/healthz")
 
     assert (response.status_code, response.json()) == (
         503,
-        {"status": "unavailable", "database": "ok", "broker": "unavailable"},
+        {"status": "unavailable", "database": "ok", "broker": "unavailable", "idp": "ok"},
     )
+
+
+def test_healthz_asks_the_idp_once_for_several_probes(client, settings, discovery):
+    settings.CELERY_BROKER_URL = "memory://"
+
+    statuses = [client.get("/healthz").status_code for _ in range(5)]
+
+    assert statuses == [200] * 5
+    assert discovery.hits == ["/.well-known/openid-configuration"]
 
 
 def test_unknown_page_renders_the_friendly_404(employee_client):

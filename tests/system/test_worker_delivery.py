@@ -7,8 +7,11 @@ import time
 from email import message_from_bytes, policy
 
 import pytest
+import requests
 from aiosmtpd.controller import Controller
+from django.conf import settings as django_settings
 from django.db import connection, transaction
+from django.test import Client
 
 from memberships.enums import NotificationKind, NotificationStatus, PartnerChannels
 from memberships.models import Notification, Sponsorship
@@ -16,9 +19,9 @@ from memberships.senders import verify_webhook
 from memberships.services.claims import membership_claim
 from memberships.services.digests import partner_weekly_digest
 from memberships.services.notifications import notify_partner
-from memberships.tasks import task_sweep_notifications
+from memberships.tasks import task_deliver_notification, task_sweep_notifications
 from portal.celery import app as celery_app
-from tests.factories import PartnerFactory, UserFactory
+from tests.factories import PartnerFactory, SponsorshipFactory, UserFactory
 from tests.system.worker_harness import (
     Receiver,
     Redis,
@@ -188,9 +191,113 @@ def test_a_worker_killed_mid_delivery_is_replaced_and_delivers_once(
         return False
 
     assert wait_until(delivered_after_sweep, timeout=40, interval=1)
-    # Sent once by the killed worker (no answer recorded) and once by its replacement.
+    # Sent once by the killed worker (no answer recorded) and once by its replacement; each
+    # attempt was counted when it took the lease.
     assert receiver.ids() == [notification.idempotency_key] * 2
+    assert notification.attempts == 2
+
+
+def test_two_workers_never_send_a_row_whose_first_send_is_still_in_flight(
+    make_worker, receiver, webhook_partner
+):
+    # The partner takes 6 s to answer; the lease is 2 s, so only its renewal while the send
+    # is in flight keeps the second worker out.
+    receiver.delay, receiver.slow_requests = 6.0, 1
+    make_worker(NOTIFICATION_LEASE_SECONDS="2")
+    make_worker(NOTIFICATION_LEASE_SECONDS="2")
+    notification = notify(webhook_partner, 9)
+    assert receiver.first_request.wait(timeout=20)
+
+    for _ in range(10):  # copies of the task, as a sweep or a redelivery would queue them
+        task_deliver_notification.delay(notification_id=notification.pk)
+        time.sleep(0.5)
+
+    assert wait_until(lambda: status_of(notification) == "delivered", timeout=20)
+    time.sleep(1)  # a second send would arrive now
+    assert receiver.ids() == [notification.idempotency_key]
     assert notification.attempts == 1
+
+
+def test_a_partner_failing_more_often_than_celerys_default_retries_is_dead_after_max_attempts(
+    make_worker, receiver, webhook_partner
+):
+    receiver.statuses = [503] * 20
+    worker = make_worker(NOTIFICATION_MAX_ATTEMPTS="6", NOTIFICATION_RETRY_MAX_SECONDS="2")
+
+    notification = notify(webhook_partner, 4)
+
+    assert wait_until(lambda: status_of(notification) == "dead", timeout=60, interval=0.2)
+    time.sleep(1.5)  # one more attempt would arrive now
+    assert (notification.attempts, notification.last_error) == (
+        6,
+        'attempt 6: webhook answered HTTP 503: {"ok": false}',
+    )
+    assert receiver.ids() == [notification.idempotency_key] * 6
+    log = worker.log_path.read_text()
+    assert ("Traceback" in log, "ERROR/" in log) == (False, False)
+
+
+def signed_in(base_url: str, user) -> tuple[requests.Session, str]:
+    """A browser-like session of `user` on the live server, and its CSRF token."""
+    client = Client()
+    client.force_login(user, backend="allauth.account.auth_backends.AuthenticationBackend")
+    session = requests.Session()
+    cookie = django_settings.SESSION_COOKIE_NAME
+    session.cookies.set(cookie, client.cookies[cookie].value)
+    response = session.get(f"{base_url}/membership/", timeout=10)
+    assert response.status_code == 200
+    return session, session.cookies["csrftoken"]
+
+
+def test_claims_while_the_broker_is_frozen_answer_fast_and_the_sweep_delivers_them(
+    broker, make_worker, receiver, webhook_partner, live_server, settings
+):
+    # The web's cache is on the same Redis, as with REDIS_URL in production.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": broker.url,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    settings.CELERY_BROKER_CONNECTION_TIMEOUT = 1
+    sponsorship = SponsorshipFactory(partner=webhook_partner, seats=None)
+    browsers = [signed_in(live_server.url, user) for user in UserFactory.create_batch(12)]
+    make_worker()
+
+    broker.freeze()  # accepts connections, never answers
+    answers = []
+    for session, token in browsers:
+        started = time.monotonic()
+        response = session.post(
+            f"{live_server.url}/membership/claim/",
+            data={
+                "csrfmiddlewaretoken": token,
+                "sponsorship": sponsorship.slug,
+                "consent_version": sponsorship.consent_version,
+                "consent": "on",
+            },
+            allow_redirects=False,
+            timeout=30,
+        )
+        answers.append((response.status_code, time.monotonic() - started))
+    during = sorted(set(Notification.objects.values_list("status", flat=True)))
+    broker.thaw()
+
+    def delivered_after_sweep() -> bool:
+        if not Notification.objects.exclude(status="delivered").exists():
+            return True
+        task_sweep_notifications.delay()
+        return False
+
+    assert [status for status, _ in answers] == [302] * 12
+    assert max(seconds for _, seconds in answers) < 3
+    assert during == ["pending"]
+    assert wait_until(delivered_after_sweep, timeout=60, interval=2)
+    time.sleep(1)  # anything sent twice would arrive now
+    webhooks = Notification.objects.filter(channel="webhook")
+    assert webhooks.count() == 12
+    assert sorted(receiver.ids()) == sorted(webhooks.values_list("idempotency_key", flat=True))
 
 
 class Inbox:

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from kombu import pools as kombu_pools
+
 ROOT = Path(__file__).resolve().parents[2]
 CELERY = ROOT / ".venv" / "bin" / "celery"
 
@@ -75,20 +77,41 @@ class Redis:
             return sock.recv(16).startswith(b"+PONG")
         return False
 
+    def freeze(self) -> None:
+        """SIGSTOP: the server keeps accepting TCP connections (the kernel does) but never
+        answers, like a stalled host or a full network buffer."""
+        os.kill(self.process.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        os.kill(self.process.pid, signal.SIGCONT)
+
     def stop(self) -> None:
         if self.process is not None:
+            self.thaw()  # a frozen server cannot act on SIGTERM
             self.process.terminate()
             self.process.wait(timeout=10)
             self.process = None
 
 
 def use_broker(app, url: str | None, *, eager: bool) -> None:
-    """Point this process's Celery app at `url` (or back) and drop pooled connections."""
-    app.conf.update(broker_url=url, task_always_eager=eager)
+    """Point this process's Celery app at `url` (or back) and drop pooled connections. A
+    Redis URL gets the socket timeouts portal/settings.py gives the broker."""
+    options = {}
+    if url and url.startswith("redis://"):
+        timeout = app.conf.broker_connection_timeout
+        options = {
+            "socket_connect_timeout": timeout,
+            "socket_timeout": timeout + 1,
+            "socket_keepalive": True,
+        }
+    app.conf.update(broker_url=url, task_always_eager=eager, broker_transport_options=options)
     if app._pool is not None:
         app._pool.force_close_all()
     app._pool = None
     app.amqp._producer_pool = None
+    # kombu keeps one pool per connection in a process-wide registry and would hand the
+    # closed one back for the same URL (eager tasks acquire a producer too).
+    kombu_pools.reset()
 
 
 @dataclass
@@ -99,6 +122,10 @@ class Worker:
     env: dict
     log_path: Path
     name: str = "worker"
+    concurrency: int = 1
+    # Extra modules for the worker to import (`celery worker --include`), e.g. the bench's
+    # no-op task.
+    include: tuple[str, ...] = ()
     process: subprocess.Popen | None = None
 
     def start(self, *, timeout: float = 30) -> None:
@@ -107,9 +134,11 @@ class Worker:
             [
                 str(CELERY), "-A", "portal", "worker",
                 "-Q", "notifications,default",
-                "--concurrency", "1", "--pool", "prefork", "--loglevel", "INFO",
+                "--concurrency", str(self.concurrency), "--pool", "prefork",
+                "--loglevel", "INFO",
                 "-n", f"{self.name}-{os.getpid()}-{time.monotonic_ns()}@%h",
                 "--without-gossip", "--without-mingle", "--without-heartbeat",
+                *(["--include", ",".join(self.include)] if self.include else []),
             ],
             cwd=ROOT,
             env=self.env,
@@ -143,8 +172,8 @@ class Worker:
 
 
 def worker_env(*, database_name: str, broker_url: str, var_dir: Path, **extra: str) -> dict:
-    """The environment of a worker: production settings module, test database, private
-    broker, short retry delays."""
+    """The environment of a worker: production settings module (shipped defaults, such as
+    persistent database connections), test database, private broker, short retry delays."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -154,7 +183,6 @@ def worker_env(*, database_name: str, broker_url: str, var_dir: Path, **extra: s
         {
             "DJANGO_SETTINGS_MODULE": "portal.settings",
             "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database_name}",
-            "DB_CONN_MAX_AGE": "0",
             "CELERY_BROKER_URL": broker_url,
             "CELERY_TASK_ALWAYS_EAGER": "false",
             "CELERY_VISIBILITY_TIMEOUT": "3600",
@@ -177,6 +205,7 @@ class Received:
     headers: dict
     body: bytes
     received_at: float
+    client_port: int = 0  # the sender's side of the TCP connection
 
 
 @dataclass
@@ -187,6 +216,8 @@ class Receiver:
     statuses: list[int] = field(default_factory=list)
     delay: float = 0.0
     slow_requests: int = 0
+    # If set, each receipt is also appended to this file as "<webhook-id>\t<unix time>".
+    log_path: Path | None = None
     requests: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
@@ -204,6 +235,11 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as partners' servers do
+            # Headers and body go out as separate writes: without this, Nagle's algorithm
+            # and the client's delayed ACK hold every kept-alive answer back 40 ms.
+            disable_nagle_algorithm = True
+
             def do_POST(self) -> None:  # noqa: N802 -- http.server's name
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
                 with receiver.lock:
@@ -213,10 +249,14 @@ class Receiver:
                             headers=dict(self.headers.items()),
                             body=body,
                             received_at=time.time(),
+                            client_port=self.client_address[1],
                         )
                     )
                     index = len(receiver.requests) - 1
                     status = receiver.statuses.pop(0) if receiver.statuses else 200
+                    if receiver.log_path is not None:
+                        with receiver.log_path.open("a") as log:
+                            log.write(f"{self.headers.get('webhook-id', '')}\t{time.time()}\n")
                 receiver.first_request.set()
                 if index < receiver.slow_requests:
                     time.sleep(receiver.delay)

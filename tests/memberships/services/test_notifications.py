@@ -348,7 +348,7 @@ def test_notification_deliver_claims_the_row_with_a_conditional_update(
     with CaptureQueriesContext(connection) as queries:
         notification_deliver(notification_id=notification.pk, attempt=0)
 
-    first = queries.captured_queries[0]["sql"]
+    first = next(q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE"))
     assert first.startswith('UPDATE "memberships_notification" SET "locked_until"')
     assert '"locked_until" < ' in first
 
@@ -486,3 +486,190 @@ def test_every_notification_kind_has_its_three_email_templates():
     ]
 
     assert missing == []
+
+
+class WorkerKilled(BaseException):  # noqa: N818 -- the event it stands for
+    """What a send that kills its worker (out of memory, hard time limit) looks like from
+    inside: nothing after it runs, not even `except Exception`."""
+
+
+def test_a_send_that_kills_its_worker_every_time_ends_dead_after_max_attempts(
+    webhook_partner, fake_webhook, settings
+):
+    settings.NOTIFICATION_MAX_ATTEMPTS = 4
+    settings.NOTIFICATION_SWEEP_GRACE_SECONDS = 0
+    fake = fake_webhook(failures=[WorkerKilled()] * 10)
+    notification = make_webhook_notification(webhook_partner)
+
+    for _ in range(8):  # sweeps, each after the dead worker's lease ran out
+        Notification.objects.filter(locked_until__isnull=False).update(
+            locked_until=timezone.now() - timedelta(seconds=1)
+        )
+        try:
+            notification_sweep()
+        except WorkerKilled:
+            pass
+
+    notification.refresh_from_db()
+    assert len(fake.calls) == 4
+    assert (notification.status, notification.attempts, notification.last_error) == (
+        NotificationStatus.DEAD,
+        4,
+        "attempt 4: no attempts left; attempt 4 did not finish",
+    )
+
+
+def test_notification_deliver_unexpected_error_is_dead_at_once_without_raising(
+    webhook_partner, fake_webhook
+):
+    fake = fake_webhook(failures=[KeyError("membership")])
+    notification = make_webhook_notification(webhook_partner)
+
+    notification_deliver(notification_id=notification.pk, attempt=0)
+    notification_deliver(notification_id=notification.pk, attempt=0)
+
+    notification.refresh_from_db()
+    assert len(fake.calls) == 1
+    assert (notification.status, notification.attempts, notification.last_error) == (
+        NotificationStatus.DEAD,
+        1,
+        "attempt 1: unexpected error (KeyError); see the worker log",
+    )
+
+
+def test_notification_deliver_counts_the_attempt_when_it_takes_the_lease(
+    webhook_partner, fake_webhook
+):
+    fake_webhook()
+    notification = make_webhook_notification(webhook_partner, attempts=2, status="failed")
+
+    with CaptureQueriesContext(connection) as queries:
+        notification_deliver(notification_id=notification.pk, attempt=0)
+
+    claim = next(q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE"))
+    notification.refresh_from_db()
+    assert '"attempts" = ("memberships_notification"."attempts" + 1)' in claim
+    assert (notification.status, notification.attempts) == (NotificationStatus.DELIVERED, 3)
+
+
+def test_notification_deliver_records_with_asynchronous_commits_only(webhook_partner, fake_webhook):
+    fake_webhook()
+    notification = make_webhook_notification(webhook_partner)
+
+    with CaptureQueriesContext(connection) as queries:
+        notification_deliver(notification_id=notification.pk, attempt=0)
+
+    # (In a test the transactions are savepoints inside the test's own.)
+    sqls = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert sqls.count("SET LOCAL synchronous_commit TO OFF") == 2
+    assert [sql.split(" ")[0] for sql in sqls] == ["SET", "UPDATE", "SELECT", "SET", "UPDATE"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_slow_send_keeps_its_lease_renewed_so_a_second_worker_stays_out(
+    webhook_partner, fake_webhook, settings
+):
+    settings.NOTIFICATION_LEASE_SECONDS = 2
+    fake = fake_webhook(delay=4)
+    notification = make_webhook_notification(webhook_partner)
+
+    def first_worker():
+        try:
+            notification_deliver(notification_id=notification.pk, attempt=0)
+        finally:
+            connection.close()
+
+    sender = threading.Thread(target=first_worker)
+    sender.start()
+    time.sleep(3)  # past the first lease: only a renewal keeps it
+    second = notification_deliver(notification_id=notification.pk, attempt=0)
+    sender.join()
+
+    notification.refresh_from_db()
+    assert second is None
+    assert len(fake.calls) == 1
+    assert (notification.status, notification.attempts) == (NotificationStatus.DELIVERED, 1)
+
+
+def test_notification_due_ids_takes_an_expired_lease_at_once_whatever_the_grace(
+    webhook_partner, settings
+):
+    settings.NOTIFICATION_SWEEP_GRACE_SECONDS = 600
+    now = timezone.now()
+    expired = make_webhook_notification(
+        webhook_partner, "expired", next_attempt_at=now, locked_until=now - timedelta(seconds=1)
+    )
+    make_webhook_notification(webhook_partner, "fresh", next_attempt_at=now)
+
+    ids = notification_due_ids(limit=100)
+
+    assert ids == [expired.pk]
+
+
+@pytest.fixture
+def refusing_broker():
+    """This process publishes to a Redis address where nothing listens."""
+    from tests.portal.healthz_support import refused_port
+    from tests.system.worker_harness import use_broker
+
+    use_broker(celery_app, f"redis://127.0.0.1:{refused_port()}/0", eager=False)
+    yield
+    use_broker(celery_app, "memory://", eager=True)
+
+
+def test_notification_sweep_stops_at_the_first_publish_failure_and_leaves_rows_due(
+    webhook_partner, refusing_broker, settings
+):
+    settings.NOTIFICATION_SWEEP_GRACE_SECONDS = 0
+    past = timezone.now() - timedelta(seconds=5)
+    for key in ("a", "b", "c"):
+        make_webhook_notification(webhook_partner, key, next_attempt_at=past)
+
+    queued = notification_sweep()
+
+    assert queued == 0
+    assert all(
+        at <= timezone.now()
+        for at in Notification.objects.values_list("next_attempt_at", flat=True)
+    )
+    assert len(notification_due_ids(limit=100)) == 3
+
+
+def test_queueing_gives_up_within_the_broker_timeout_on_a_broker_that_never_answers(
+    webhook_partner, settings, django_capture_on_commit_callbacks
+):
+    from tests.portal.healthz_support import silent_port
+    from tests.system.worker_harness import use_broker
+
+    settings.CELERY_BROKER_CONNECTION_TIMEOUT = 1
+    with silent_port() as port:
+        use_broker(celery_app, f"redis://127.0.0.1:{port}/0", eager=False)
+        try:
+            started = time.monotonic()
+            with django_capture_on_commit_callbacks(execute=True):
+                first = notification_create(
+                    kind=NotificationKind.PARTNER_MEMBER_CLAIMED,
+                    channel=NotificationChannel.WEBHOOK,
+                    payload={"membership": "m-1"},
+                    idempotency_key="k1",
+                    partner=webhook_partner,
+                )
+            first_seconds = time.monotonic() - started
+            started = time.monotonic()
+            with django_capture_on_commit_callbacks(execute=True):
+                notification_create(
+                    kind=NotificationKind.PARTNER_MEMBER_CLAIMED,
+                    channel=NotificationChannel.WEBHOOK,
+                    payload={"membership": "m-2"},
+                    idempotency_key="k2",
+                    partner=webhook_partner,
+                )
+            second_seconds = time.monotonic() - started
+        finally:
+            use_broker(celery_app, "memory://", eager=True)
+
+    first.refresh_from_db()
+    # Without the deadline the socket timeouts (3 s here) would decide.
+    assert 1 <= first_seconds < 2
+    assert second_seconds < 1  # paused after the failure: no second wait
+    assert list(Notification.objects.values_list("status", flat=True)) == ["pending", "pending"]
