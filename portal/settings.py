@@ -356,6 +356,10 @@ NOTIFICATION_SWEEP_BATCH = env_int("NOTIFICATION_SWEEP_BATCH", 1000)
 # Events
 EVENT_REMINDER_HOURS = env_int("EVENT_REMINDER_HOURS", 24)  # how long before the start
 
+# Memberships over time: renewal notices and idle claims
+RENEWAL_NOTICE_DAYS = env_int("RENEWAL_NOTICE_DAYS", 30)  # before a term ends
+PARTNER_ACTIVATION_DAYS = env_int("PARTNER_ACTIVATION_DAYS", 14)  # then a claim is overdue
+
 # Logging: to stdout, one line per record; secrets are never passed to a logger.
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOGGING = {

@@ -96,6 +96,7 @@ class Event(models.Model):
         _("status"), max_length=20, choices=EventStatus, default=EventStatus.DRAFT
     )
     sequence = models.PositiveIntegerField(_("calendar sequence"), default=0, editable=False)
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True, editable=False)
     roster_sent_at = models.DateTimeField(_("roster sent"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

@@ -105,7 +105,7 @@ def membership_receipt(membership: Membership) -> list[tuple[str, str]]:
     """The fields and values sent (or to be sent) to the partner, with their labels."""
     return [
         (str(SHAREABLE_FIELDS.get(name, name)), value)
-        for name, value in membership.shared_data.items()
+        for name, value in membership.partner_data.items()
     ]
 
 

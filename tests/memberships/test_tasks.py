@@ -9,8 +9,10 @@ from memberships.models import Notification
 from memberships.schedules import BEAT_SCHEDULE
 from memberships.tasks import (
     task_expire_memberships,
+    task_remind_idle_claims,
     task_send_event_reminders,
     task_send_event_rosters,
+    task_send_renewal_notices,
 )
 from tests.factories import (
     EventFactory,
@@ -69,6 +71,8 @@ def test_beat_schedule_is_the_settings_schedule_and_names_registered_tasks(setti
         task_expire_memberships.name,
         task_send_event_reminders.name,
         task_send_event_rosters.name,
+        task_send_renewal_notices.name,
+        task_remind_idle_claims.name,
     } == scheduled
 
 
