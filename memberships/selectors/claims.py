@@ -109,7 +109,9 @@ def membership_receipt(membership: Membership) -> list[tuple[str, str]]:
     ]
 
 
-def _eligibility(*, user, sponsorship: Sponsorship, roster: list) -> Eligibility:
+def _eligibility(
+    *, user, sponsorship: Sponsorship, roster: list, is_renewal: bool = False
+) -> Eligibility:
     """Eligibility from preloaded data: `roster` holds the user's rows of any sponsorships,
     `sponsorship` carries the `seats_used` annotation. No query."""
     entries = [e for e in roster if e.sponsorship_id == sponsorship.pk]
@@ -118,6 +120,7 @@ def _eligibility(*, user, sponsorship: Sponsorship, roster: list) -> Eligibility
         sponsorship=sponsorship,
         roster_entry=roster_entry_for(user=user, entries=entries),
         seats_used=sponsorship.seats_used,
+        is_renewal=is_renewal,
     )
 
 
@@ -129,6 +132,8 @@ class SponsorshipSection:
     past_memberships: list[Membership] = field(default_factory=list)
     waitlist_entry: SeatWaitlistEntry | None = None
     shared_preview: list[tuple[str, str]] = field(default_factory=list)
+    # The live membership of the previous term, when this sponsorship renews it.
+    renews: Membership | None = None
 
     @property
     def seats_left(self) -> int | None:
@@ -183,12 +188,25 @@ def membership_page_for_user(
     for sponsorship in sponsorships:
         own = [m for m in memberships if m.sponsorship_id == sponsorship.pk]
         live = next((m for m in own if m.status in LIVE_MEMBERSHIP_STATUSES), None)
+        renews = next(
+            (
+                m
+                for m in memberships
+                if sponsorship.renewed_from_id is not None
+                and m.sponsorship_id == sponsorship.renewed_from_id
+                and m.status in LIVE_MEMBERSHIP_STATUSES
+            ),
+            None,
+        )
         section = SponsorshipSection(
             sponsorship=sponsorship,
-            eligibility=_eligibility(user=user, sponsorship=sponsorship, roster=roster),
+            eligibility=_eligibility(
+                user=user, sponsorship=sponsorship, roster=roster, is_renewal=renews is not None
+            ),
             membership=live,
             past_memberships=[m for m in own if m is not live],
             waitlist_entry=waiting.get(sponsorship.pk),
+            renews=renews,
             shared_preview=[
                 (label, str(getattr(user, name, "") or ""))
                 for name, label in sponsorship.shared_field_labels()

@@ -274,7 +274,8 @@ def _lock_for_consenting_non_member(*, user, sponsorship: Sponsorship, consent_v
     Returns the locked sponsorship and its live memberships."""
     if not consent_version:
         raise ConsentRequired()
-    eligibility_check(user=user, sponsorship=sponsorship)
+    is_renewal = _renewable_membership(user=user, sponsorship=sponsorship) is not None
+    eligibility_check(user=user, sponsorship=sponsorship, is_renewal=is_renewal)
     sponsorship = sponsorship_lock(sponsorship_id=sponsorship.pk)
     if consent_version != sponsorship.consent_version:
         raise ConsentRequired(
@@ -718,6 +719,8 @@ def sponsorship_create(*, sponsorship: Sponsorship, actor) -> Sponsorship:
     return sponsorship
 
 
+# A change to any of these is a new consent version.
+CONSENT_FIELDS = {"consent_text", "consent_label", "shared_fields"}
 SPONSORSHIP_EDITABLE_FIELDS = (
     "partner",
     "name",
@@ -768,7 +771,7 @@ def sponsorship_update(*, sponsorship: Sponsorship, actor, data: dict) -> Sponso
         if locked.seats < live:
             raise SeatsBelowLive(seats_below_live_message(seats=locked.seats, live=live))
     version = locked.derived_consent_version
-    if version != locked.consent_version:
+    if CONSENT_FIELDS & set(changes) and version != locked.consent_version:
         changes["consent_version"] = [locked.consent_version, version]
         locked.consent_version = version
     _sponsorship_validate(locked)
