@@ -254,18 +254,20 @@ def _registration_cancel_locked(
 @transaction.atomic(durable=True)
 def registration_cancel(*, registration: Registration, actor, reason: str = "") -> Registration:
     """Cancel a seat or waitlist place; a freed seat goes to the head of the waitlist at once.
-    The person is e-mailed (their own cancellation, or an admin's with `reason`).
+    The person is e-mailed: their own cancellation, an admin's (`actor`), or the portal's
+    (`actor=None`), with `reason` when given.
 
     Locks the event row. Idempotent: cancelling a cancelled registration changes nothing."""
     event = event_lock(event_id=registration.event_id)
     registration = Registration.objects.select_related("user").get(pk=registration.pk)
     if not registration.is_live:
         return registration
-    by = (
-        CANCELLED_BY_EMPLOYEE
-        if actor is not None and actor.pk == registration.user_id
-        else CANCELLED_BY_ADMIN
-    )
+    if actor is None:
+        by = CANCELLED_BY_PORTAL  # no person: the portal itself (leaving the company, ...)
+    elif actor.pk == registration.user_id:
+        by = CANCELLED_BY_EMPLOYEE
+    else:
+        by = CANCELLED_BY_ADMIN
     return _registration_cancel_locked(
         event=event, registration=registration, actor=actor, by=by, reason=reason
     )

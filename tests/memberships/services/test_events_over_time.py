@@ -198,10 +198,18 @@ def test_registration_cancel_emails_the_person_with_who_cancelled(employee, admi
     registration_cancel(registration=own, actor=employee)
     registration_cancel(registration=other, actor=admin_user, reason="Duplicate account")
     registration_cancel(registration=other, actor=admin_user, reason="Duplicate account")
+    by_portal = registration_create(user=UserFactory(), event=event)
+    registration_cancel(registration=by_portal, actor=None, reason="Left the company.")
 
     notices = Notification.objects.filter(kind=NotificationKind.REGISTRATION_CANCELLED)
     assert sorted((n.user_id, n.payload["cancelled_by"], n.payload["reason"]) for n in notices) == (
-        sorted([(employee.pk, "employee", ""), (other.user_id, "admin", "Duplicate account")])
+        sorted(
+            [
+                (employee.pk, "employee", ""),
+                (other.user_id, "admin", "Duplicate account"),
+                (by_portal.user_id, "portal", "Left the company."),
+            ]
+        )
     )
 
 
