@@ -2,9 +2,6 @@
 eligibility check), memberships (bulk approve / decline / revoke, CSV export, activation by
 hand), the seat waitlist and the read-only audit trail. Every change goes through a service."""
 
-from datetime import timedelta
-
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core import signing
@@ -26,7 +23,7 @@ from ..enums import LIVE_MEMBERSHIP_STATUSES, MembershipStatus
 from ..exceptions import MembershipError
 from ..models import AuditEntry, Membership, Partner, RosterEntry, SeatWaitlistEntry, Sponsorship
 from ..models.sponsorships import SHAREABLE_FIELDS
-from ..selectors.claims import seats_left, with_seats_used
+from ..selectors.claims import claim_is_overdue, idle_claims, seats_left, with_seats_used
 from ..selectors.eligibility import eligibility_for
 from ..services import claims
 from ..services.roster import roster_import
@@ -352,7 +349,7 @@ class OverdueFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
-            return queryset.filter(pk__in=claims.idle_claims().values("pk"))
+            return queryset.filter(pk__in=idle_claims().values("pk"))
         return queryset
 
 
@@ -412,10 +409,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("overdue at the partner"))
     def overdue(self, obj) -> str:
-        cutoff = timezone.now() - timedelta(days=settings.PARTNER_ACTIVATION_DAYS)
-        if obj.status != MembershipStatus.PENDING_PARTNER or not obj.shared_at:
-            return ""
-        if obj.shared_at >= cutoff:
+        if not claim_is_overdue(obj):
             return ""
         return _("Overdue: sent %(days)s days ago") % {
             "days": (timezone.now() - obj.shared_at).days

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -42,6 +43,27 @@ def partner_ids_with_active_membership(*, user) -> set[int]:
         Membership.objects.filter(user=user, status=MembershipStatus.ACTIVE).values_list(
             "sponsorship__partner_id", flat=True
         )
+    )
+
+
+def activation_cutoff(*, now: datetime.datetime | None = None) -> datetime.datetime:
+    """Claims sent to the partner before this are overdue (PARTNER_ACTIVATION_DAYS)."""
+    return (now or timezone.now()) - datetime.timedelta(days=settings.PARTNER_ACTIVATION_DAYS)
+
+
+def idle_claims(*, now: datetime.datetime | None = None) -> QuerySet[Membership]:
+    """Claims sent to the partner more than PARTNER_ACTIVATION_DAYS ago and still waiting."""
+    return Membership.objects.filter(
+        status=MembershipStatus.PENDING_PARTNER, shared_at__lt=activation_cutoff(now=now)
+    )
+
+
+def claim_is_overdue(membership: Membership, *, now: datetime.datetime | None = None) -> bool:
+    """The same rule as `idle_claims`, for one loaded membership (no query)."""
+    return (
+        membership.status == MembershipStatus.PENDING_PARTNER
+        and membership.shared_at is not None
+        and membership.shared_at < activation_cutoff(now=now)
     )
 
 

@@ -27,6 +27,7 @@ from ..exceptions import (
 )
 from ..models import Membership, RosterEntry, SeatWaitlistEntry, Sponsorship
 from ..models.sponsorships import CONSENT_LABEL_MAX_LENGTH
+from ..selectors.claims import claim_is_overdue, idle_claims
 from ..selectors.eligibility import ELIGIBLE, eligibility_check, eligibility_code, seats_used
 from .audit import audit_record
 from .events import registrations_cancel_members_only
@@ -954,13 +955,6 @@ def _programme_term_summary(sponsorship: Sponsorship, *, renewal, today) -> None
 # Idle claims: the partner never activated them
 
 
-def idle_claims(*, now: datetime.datetime | None = None):
-    """Claims sent to the partner more than PARTNER_ACTIVATION_DAYS ago and still waiting."""
-    now = now or timezone.now()
-    cutoff = now - datetime.timedelta(days=settings.PARTNER_ACTIVATION_DAYS)
-    return Membership.objects.filter(status=MembershipStatus.PENDING_PARTNER, shared_at__lt=cutoff)
-
-
 def memberships_idle_remind(*, now: datetime.datetime | None = None) -> int:
     """Remind each partner of its overdue claims, at most once a week per claim (one message
     per partner and day, keyed so a second run that day sends nothing). Returns how many
@@ -1012,10 +1006,7 @@ def membership_release_idle(*, membership: Membership, actor) -> Membership:
     membership = membership_lock(membership=membership)
     if not membership.is_live:
         return membership
-    cutoff = timezone.now() - datetime.timedelta(days=settings.PARTNER_ACTIVATION_DAYS)
-    if membership.status != MembershipStatus.PENDING_PARTNER or not (
-        membership.shared_at and membership.shared_at < cutoff
-    ):
+    if not claim_is_overdue(membership):
         raise InvalidTransition(_("Only claims overdue at the partner can be released here."))
     return _end(
         membership,
