@@ -71,6 +71,11 @@ class Membership(models.Model):
         return self.status in LIVE_MEMBERSHIP_STATUSES
 
     @property
+    def renews_with_same_number(self) -> bool:
+        """A renewal from the previous term that kept its member number."""
+        return bool(self.member_number) and self.member_number == self.previous_member_number
+
+    @property
     def partner_data(self) -> dict:
         """The member's data as any partner payload may carry it: only fields of the set
         this member consented to, whatever else the snapshot holds."""

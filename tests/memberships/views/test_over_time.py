@@ -7,6 +7,7 @@ import icalendar
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from memberships.enums import MembershipStatus
 from memberships.services.calendar import calendar_feed_for_user
@@ -104,3 +105,32 @@ def test_membership_page_offers_the_next_term_as_a_renewal(employee_client, empl
     assert "you keep your member number M-77" in html
     assert "Renew my membership" in html
     assert f'name="consent_version" value="{renewal.consent_version}"' in html
+
+
+def test_membership_claim_of_the_next_term_says_it_renewed_with_the_same_number(
+    employee_client, employee, admin_user
+):
+    today = timezone.localdate()
+    sponsorship = SponsorshipFactory(
+        starts_on=today - datetime.timedelta(days=300), ends_on=today + datetime.timedelta(days=5)
+    )
+    MembershipFactory(
+        user=employee, sponsorship=sponsorship, status=MembershipStatus.ACTIVE, member_number="M-8"
+    )
+    starts = sponsorship.ends_on + datetime.timedelta(days=1)
+    renewal = sponsorship_renew(
+        sponsorship=sponsorship,
+        actor=admin_user,
+        starts_on=starts,
+        ends_on=starts + datetime.timedelta(days=364),
+    )
+
+    response = employee_client.post(
+        reverse("memberships:membership-claim"),
+        {"sponsorship": renewal.slug, "consent_version": renewal.consent_version, "consent": "on"},
+        follow=True,
+    )
+
+    assert escape(f"Renewed for {renewal.name}: you keep your member number M-8.") in (
+        response.content.decode()
+    )
