@@ -127,7 +127,8 @@ def calendar_attachment(*, event: Event, user, method: str) -> dict:
     return {
         "filename": f"{event.slug}.ics" if method == METHOD_REQUEST else f"{event.slug}-cancel.ics",
         "content": calendar_itip(event=event, user=user, method=method).decode(),
-        "mimetype": "text/calendar",
+        # The method in the MIME type too: Outlook and Gmail read it to offer the update.
+        "mimetype": f"text/calendar; method={method}",
     }
 
 

@@ -45,8 +45,9 @@ def _statuses(event) -> list[tuple[int, str]]:
 
 def _ics(notification) -> icalendar.Calendar:
     (attachment,) = notification.payload["attachments"]
-    assert attachment["mimetype"] == "text/calendar"
-    return icalendar.Calendar.from_ical(attachment["content"])
+    calendar = icalendar.Calendar.from_ical(attachment["content"])
+    assert attachment["mimetype"] == f"text/calendar; method={calendar['method']}"
+    return calendar
 
 
 # Capacity ---------------------------------------------------------------------------------
