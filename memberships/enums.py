@@ -19,6 +19,7 @@ class NotificationStatus(models.TextChoices):
 class NotificationRecipient(models.TextChoices):
     PARTNER = "partner", _("Partner")
     EMPLOYEE = "employee", _("Employee")
+    PROGRAMME = "programme", _("Programme team")
 
 
 class PartnerChannels(models.TextChoices):
@@ -35,6 +36,13 @@ class NotificationKind(models.TextChoices):
     PARTNER_MEMBER_EXPIRED = "partner_member_expired", _("Partner: member expired")
     PARTNER_WEEKLY_DIGEST = "partner_weekly_digest", _("Partner: weekly members digest")
     PARTNER_EVENT_ROSTER = "partner_event_roster", _("Partner: event attendee roster")
+    PARTNER_MEMBER_RENEWED = "partner_member_renewed", _("Partner: member renewed")
+    PARTNER_ACTIVATION_REMINDER = (
+        "partner_activation_reminder",
+        _("Partner: claims waiting for activation"),
+    )
+    # To the programme team
+    PROGRAMME_TERM_ENDING = "programme_term_ending", _("Programme: a term is ending")
     # To the employee: memberships
     MEMBERSHIP_RECEIVED = "membership_received", _("Employee: claim received")
     MEMBERSHIP_APPROVED = "membership_approved", _("Employee: claim approved")
@@ -44,10 +52,15 @@ class NotificationKind(models.TextChoices):
     MEMBERSHIP_REVOKED = "membership_revoked", _("Employee: membership revoked")
     MEMBERSHIP_EXPIRED = "membership_expired", _("Employee: membership expired")
     SEAT_OFFERED = "seat_offered", _("Employee: seat offered from the waitlist")
+    SEAT_WAITLIST_JOINED = "seat_waitlist_joined", _("Employee: joined the seat waitlist")
+    SEAT_WAITLIST_LEFT = "seat_waitlist_left", _("Employee: left the seat waitlist")
+    MEMBERSHIP_RENEWAL_NOTICE = "membership_renewal_notice", _("Employee: term ends soon")
+    MEMBERSHIP_RENEWED = "membership_renewed", _("Employee: membership renewed")
     # To the employee: events
     REGISTRATION_CONFIRMED = "registration_confirmed", _("Employee: registration confirmed")
     REGISTRATION_WAITLISTED = "registration_waitlisted", _("Employee: waitlisted")
     REGISTRATION_PROMOTED = "registration_promoted", _("Employee: promoted from the waitlist")
+    REGISTRATION_CANCELLED = "registration_cancelled", _("Employee: registration cancelled")
     EVENT_REMINDER = "event_reminder", _("Employee: event reminder")
     EVENT_CHANGED = "event_changed", _("Employee: event changed")
     EVENT_CANCELLED = "event_cancelled", _("Employee: event cancelled")

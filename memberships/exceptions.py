@@ -78,3 +78,11 @@ class MembersOnly(MembershipError):
         "This event is for members of the host association. Claim your sponsored "
         "membership first, then register."
     )
+
+
+class InvalidEventChange(MembershipError):
+    default_message = _("The event cannot be changed that way.")
+
+
+class SeatsBelowLive(MembershipError):
+    default_message = _("There are more live memberships than that number of seats.")

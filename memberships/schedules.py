@@ -24,6 +24,16 @@ BEAT_SCHEDULE = {
         # every day at 02:15: https://crontab.guru/#15_2_*_*_*
         "schedule": crontab(minute=15, hour=2),
     },
+    "send-renewal-notices": {
+        "task": "memberships.send_renewal_notices",
+        # every day at 06:00: https://crontab.guru/#0_6_*_*_*
+        "schedule": crontab(minute=0, hour=6),
+    },
+    "remind-idle-claims": {
+        "task": "memberships.remind_idle_claims",
+        # every day at 08:30: https://crontab.guru/#30_8_*_*_*
+        "schedule": crontab(minute=30, hour=8),
+    },
     # Events
     "send-event-reminders": {
         "task": "memberships.send_event_reminders",

@@ -67,6 +67,22 @@ def task_expire_memberships() -> None:
     memberships_expire_ended()
 
 
+@shared_task(name="memberships.send_renewal_notices")
+def task_send_renewal_notices() -> int:
+    """Tell members whose term ends soon, and the programme team, once each. Idempotent."""
+    from .services.claims import memberships_renewal_notices_send  # noqa: PLC0415 -- leaf
+
+    return memberships_renewal_notices_send()
+
+
+@shared_task(name="memberships.remind_idle_claims")
+def task_remind_idle_claims() -> int:
+    """Remind partners of claims they have not activated (weekly per claim). Idempotent."""
+    from .services.claims import memberships_idle_remind  # noqa: PLC0415 -- leaf
+
+    return memberships_idle_remind()
+
+
 # Events
 
 

@@ -386,6 +386,11 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://", "redis+socket://")):
 # Events
 EVENT_REMINDER_HOURS = env_int("EVENT_REMINDER_HOURS", 24)  # how long before the start
 
+# Memberships over time: renewal notices and idle claims
+RENEWAL_NOTICE_DAYS = env_int("RENEWAL_NOTICE_DAYS", 30)  # before a term ends
+PARTNER_ACTIVATION_DAYS = env_int("PARTNER_ACTIVATION_DAYS", 14)  # then a claim is overdue
+
+
 # Operating it: logs, metrics, error reporting, status, retention
 # Logs go to stdout: JSON lines in production (LOG_FORMAT=json), readable text otherwise;
 # every line passes the redaction filter and carries the request id (portal/logs.py).

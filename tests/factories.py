@@ -157,6 +157,7 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     status = "pending_partner"
     consent_version = factory.LazyAttribute(lambda m: m.sponsorship.consent_version)
     consent_text = factory.LazyAttribute(lambda m: m.sponsorship.consent_text)
+    consent_fields = factory.LazyAttribute(lambda m: list(m.sponsorship.shared_fields))
     consented_at = factory.LazyFunction(timezone.now)
     shared_data = factory.LazyAttribute(
         lambda m: {f: str(getattr(m.user, f, "")) for f in m.sponsorship.shared_fields}
@@ -181,6 +182,8 @@ def active_membership(*, user, partner, shared_data=None, member_number="M-1001"
             "shared_fields": ["name", "email"],
         },
     )
+    if shared_data is None:
+        shared_data = {"name": user.name, "email": user.email}
     return Membership.objects.create(
         user=user,
         sponsorship=sponsorship,
@@ -188,8 +191,7 @@ def active_membership(*, user, partner, shared_data=None, member_number="M-1001"
         member_number=member_number,
         consent_version="v1",
         consent_text=sponsorship.consent_text,
+        consent_fields=sorted(shared_data),
         consented_at=timezone.now(),
-        shared_data=shared_data
-        if shared_data is not None
-        else {"name": user.name, "email": user.email},
+        shared_data=shared_data,
     )

@@ -11,6 +11,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -22,12 +23,12 @@ from ..enums import LIVE_MEMBERSHIP_STATUSES, MembershipStatus
 from ..exceptions import MembershipError
 from ..models import AuditEntry, Membership, Partner, RosterEntry, SeatWaitlistEntry, Sponsorship
 from ..models.sponsorships import SHAREABLE_FIELDS
-from ..selectors.claims import seats_left, with_seats_used
+from ..selectors.claims import claim_is_overdue, idle_claims, seats_left, with_seats_used
 from ..selectors.eligibility import eligibility_for
 from ..services import claims
 from ..services.partners import partner_delete, partner_save
 from ..services.roster import roster_import
-from ..services.sponsorships import sponsorship_delete, sponsorship_save
+from ..services.sponsorships import sponsorship_delete
 from .base import ServiceWritesAdmin, apply_to_each
 from .forms import (
     EligibilityLookupForm,
@@ -37,6 +38,7 @@ from .forms import (
     RosterConfirmForm,
     RosterUploadForm,
     SponsorshipAdminForm,
+    SponsorshipRenewForm,
 )
 
 ROSTER_SALT = "memberships.roster-import"
@@ -89,7 +91,6 @@ class SponsorshipAdmin(ServiceWritesAdmin):
     list_select_related = ("partner",)
     search_fields = ("name", "slug", "company")
     prepopulated_fields = {"slug": ("name",)}
-    readonly_fields = ("tools",)
     fieldsets = (
         (None, {"fields": ("partner", "name", "slug", "company", "tier", "description")}),
         (gettext_lazy("Seats and term"), {"fields": ("seats", "starts_on", "ends_on")}),
@@ -99,16 +100,80 @@ class SponsorshipAdmin(ServiceWritesAdmin):
         ),
         (
             gettext_lazy("Data sharing and consent"),
-            {"fields": ("shared_fields", "consent_text", "consent_version")},
+            {"fields": ("shared_fields", "consent_text", "consent_label", "consent_version")},
         ),
+        (gettext_lazy("Renewal"), {"fields": ("renewed_from", "renewal_link")}),
         (gettext_lazy("Tools"), {"fields": ("tools",)}),
     )
+    actions = ["renew"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("tools", "consent_version", "renewed_from", "renewal_link")
+
+    @admin.display(description=gettext_lazy("renewed as"))
+    def renewal_link(self, obj) -> str:
+        renewal = Sponsorship.objects.filter(renewed_from_id=obj.pk).first() if obj.pk else None
+        if renewal is None:
+            return _("Not renewed yet: use the action “Renew into a next term”.")
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:memberships_sponsorship_change", args=[renewal.pk]),
+            renewal.name,
+        )
+
+    def save_model(self, request, obj, form, change):
+        """Through the services: seats are checked under the lock and freed seats offered
+        to the waitlist; the consent version is derived."""
+        if not change:
+            claims.sponsorship_create(sponsorship=obj, actor=request.user)
+            return
+        data = {
+            field: form.cleaned_data[field]
+            for field in form.changed_data
+            if field in claims.SPONSORSHIP_EDITABLE_FIELDS
+        }
+        fresh = Sponsorship.objects.get(pk=obj.pk)
+        updated = claims.sponsorship_update(sponsorship=fresh, actor=request.user, data=data)
+        obj.consent_version = updated.consent_version
+
+    @admin.action(description=gettext_lazy("Renew into a next term (asks for dates and consent)"))
+    def renew(self, request, queryset):
+        sponsorships = list(queryset.select_related("partner"))
+        if len(sponsorships) != 1:
+            self.message_user(request, _("Renew one sponsorship at a time."), messages.ERROR)
+            return None
+        sponsorship = sponsorships[0]
+        form = SponsorshipRenewForm(
+            request.POST if "apply" in request.POST else None,
+            initial=SponsorshipRenewForm.initial_for(sponsorship),
+        )
+        if form.is_valid():
+            try:
+                renewal = claims.sponsorship_renew(
+                    sponsorship=sponsorship, actor=request.user, **form.cleaned_data
+                )
+            except MembershipError as exc:
+                form.add_error(None, str(exc))
+            else:
+                self.message_user(
+                    request,
+                    _("%(name)s is open. Its members can renew and keep their member number.")
+                    % {"name": renewal.name},
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:memberships_sponsorship_change", args=[renewal.pk])
+                )
+        context = {
+            **self._context(request, sponsorship, _("Renew into a next term")),
+            "form": form,
+            "action": request.POST.get("action", ""),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/memberships/sponsorship_renew.html", context)
 
     def get_queryset(self, request):
         return with_seats_used(super().get_queryset(request))
-
-    def save_with_service(self, request, obj, fields):
-        sponsorship_save(sponsorship=obj, actor=request.user, fields=fields)
 
     def delete_with_service(self, request, obj):
         sponsorship_delete(sponsorship=obj, actor=request.user)
@@ -294,6 +359,21 @@ def _reason_action(modeladmin, request, queryset, *, service, title: str, done: 
     return TemplateResponse(request, "admin/memberships/membership_reason.html", context)
 
 
+class OverdueFilter(admin.SimpleListFilter):
+    """Claims the partner has not activated within PARTNER_ACTIVATION_DAYS."""
+
+    title = gettext_lazy("activation")
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Overdue at the partner"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(pk__in=idle_claims().values("pk"))
+        return queryset
+
+
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
     list_display = (
@@ -301,15 +381,16 @@ class MembershipAdmin(admin.ModelAdmin):
         "user_name",
         "sponsorship",
         "status",
+        "overdue",
         "member_number",
         "claimed_at",
         "activated_at",
     )
-    list_filter = ("status", "sponsorship__partner", "sponsorship", "claimed_at")
+    list_filter = (OverdueFilter, "status", "sponsorship__partner", "sponsorship", "claimed_at")
     list_select_related = ("user", "sponsorship", "sponsorship__partner")
     search_fields = ("user__email", "user__name", "user__employee_id", "member_number")
     date_hierarchy = "claimed_at"
-    actions = ["approve", "decline", "revoke", "export_csv"]
+    actions = ["approve", "decline", "revoke", "release_overdue", "export_csv"]
     readonly_fields = (
         "public_id",
         "user",
@@ -320,6 +401,7 @@ class MembershipAdmin(admin.ModelAdmin):
         "activation",
         "consent_version",
         "consent_text",
+        "consent_fields",
         "consented_at",
         "shared_data",
         "shared_at",
@@ -328,6 +410,8 @@ class MembershipAdmin(admin.ModelAdmin):
         "activated_at",
         "ended_at",
         "end_reason",
+        "partner_reminded_at",
+        "renewal_notice_at",
     )
 
     def has_add_permission(self, request) -> bool:
@@ -343,6 +427,14 @@ class MembershipAdmin(admin.ModelAdmin):
     @admin.display(description=gettext_lazy("name"), ordering="user__name")
     def user_name(self, obj) -> str:
         return obj.user.display_name
+
+    @admin.display(description=gettext_lazy("overdue at the partner"))
+    def overdue(self, obj) -> str:
+        if not claim_is_overdue(obj):
+            return ""
+        return _("Overdue: sent %(days)s days ago") % {
+            "days": (timezone.now() - obj.shared_at).days
+        }
 
     @admin.display(description=gettext_lazy("activate"))
     def activation(self, obj) -> str:
@@ -434,11 +526,28 @@ class MembershipAdmin(admin.ModelAdmin):
             done=_("%(n)s revoked."),
         )
 
+    @admin.action(description=gettext_lazy("Release the selected claims overdue at the partner"))
+    def release_overdue(self, request, queryset):
+        released, errors = 0, []
+        for membership in queryset.select_related("user", "sponsorship"):
+            try:
+                claims.membership_release_idle(membership=membership, actor=request.user)
+                released += 1
+            except MembershipError as exc:
+                errors.append(f"{membership}: {exc}")
+        self.message_user(
+            request,
+            _("%(n)s released; their seats went to the waitlist.") % {"n": released},
+            messages.SUCCESS,
+        )
+        for error in errors:
+            self.message_user(request, error, messages.ERROR)
+
     @admin.action(description=gettext_lazy("Export the selected members as CSV"))
     def export_csv(self, request, queryset):
         """Only what each member agreed to share (their consented snapshot)."""
         rows = list(queryset.select_related("sponsorship__partner").order_by("claimed_at", "pk"))
-        fields = [f for f in SHAREABLE_FIELDS if any(f in m.shared_data for m in rows)]
+        fields = [f for f in SHAREABLE_FIELDS if any(f in m.partner_data for m in rows)]
         header = [
             "membership_id",
             "partner",
@@ -459,7 +568,7 @@ class MembershipAdmin(admin.ModelAdmin):
                     m.status,
                     m.member_number,
                     m.claimed_at.isoformat(),
-                    *[m.shared_data.get(f, "") for f in fields],
+                    *[m.partner_data.get(f, "") for f in fields],
                 ]
                 for m in rows
             ),

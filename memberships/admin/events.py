@@ -10,11 +10,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ..csv_export import csv_download
-from ..enums import EventKind
+from ..enums import EventKind, RegistrationStatus
 from ..models import Event, Registration, Resource, Topic
 from ..selectors.events import events_with_counts
 from ..services.events import (
     EDITABLE_FIELDS,
+    capacity_notice,
     event_cancel,
     event_create,
     event_delete,
@@ -99,13 +100,17 @@ class EventAdmin(ServiceWritesAdmin):
         (
             gettext_lazy("Registration"),
             {
+                "description": gettext_lazy(
+                    "Lowering the capacity never takes a seat from anyone who holds one; "
+                    "raising it gives the new seats to the waitlist at once."
+                ),
                 "fields": (
                     "capacity",
                     "registration_opens_at",
                     "registration_closes_at",
                     "is_members_only",
                     "shares_attendee_contact",
-                )
+                ),
             },
         ),
         (gettext_lazy("Content note"), {"fields": ("content_note_label", "content_note")}),
@@ -142,6 +147,11 @@ class EventAdmin(ServiceWritesAdmin):
         }
         event_update(event=obj, actor=request.user, data=data)
         obj.refresh_from_db()
+        if "capacity" in data:
+            confirmed = obj.registrations.filter(status=RegistrationStatus.CONFIRMED).count()
+            notice = capacity_notice(event=obj, confirmed=confirmed)
+            if notice:
+                messages.warning(request, notice)
 
     def delete_with_service(self, request, obj):
         event_delete(event=obj, actor=request.user)

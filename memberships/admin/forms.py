@@ -1,12 +1,16 @@
 """Forms of the admin: they parse and validate what programme admins type; the services
 (called by the ModelAdmins) decide."""
 
+import datetime
+
 from django import forms
 from django.utils.translation import gettext_lazy
 
 from ..models import Partner, Sponsorship
 from ..models.memberships import MEMBER_NUMBER_MAX_LENGTH
 from ..models.sponsorships import SHAREABLE_FIELDS
+from ..selectors.eligibility import seats_used
+from ..services.claims import seats_below_live_message
 
 
 class PartnerAdminForm(forms.ModelForm):
@@ -71,13 +75,22 @@ class SponsorshipAdminForm(forms.ModelForm):
             "contact_email",
             "shared_fields",
             "consent_text",
-            "consent_version",
+            "consent_label",
         )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.initial["eligible_groups"] = ", ".join(self.instance.eligible_groups)
+
+    def clean_seats(self):
+        """The friendly check; the service repeats it under the sponsorship lock."""
+        seats = self.cleaned_data.get("seats")
+        if seats is not None and self.instance.pk:
+            live = seats_used(sponsorship=self.instance)
+            if seats < live:
+                raise forms.ValidationError(seats_below_live_message(seats=seats, live=live))
+        return seats
 
     def clean_eligible_groups(self) -> list[str]:
         raw = self.cleaned_data.get("eligible_groups") or ""
@@ -127,3 +140,38 @@ class RosterUploadForm(forms.Form):
 
 class RosterConfirmForm(forms.Form):
     payload = forms.CharField(widget=forms.HiddenInput)
+
+
+class SponsorshipRenewForm(forms.Form):
+    """The next term of a sponsorship: dates, and the same or a new consent."""
+
+    starts_on = forms.DateField(label=gettext_lazy("Next term starts on"))
+    ends_on = forms.DateField(label=gettext_lazy("Next term ends on"))
+    consent_label = forms.CharField(
+        label=gettext_lazy("Consent label"),
+        max_length=28,
+        required=False,
+        help_text=gettext_lazy("Leave empty to keep the current label."),
+    )
+    consent_text = forms.CharField(
+        label=gettext_lazy("Consent text"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=gettext_lazy(
+            "Leave empty to keep the current text. A new text makes a new consent version: "
+            "members agree to it when they renew."
+        ),
+    )
+
+    @classmethod
+    def initial_for(cls, sponsorship: Sponsorship) -> dict:
+        starts = sponsorship.ends_on + datetime.timedelta(days=1)
+        length = sponsorship.ends_on - sponsorship.starts_on
+        return {"starts_on": starts, "ends_on": starts + length}
+
+    def clean(self):
+        cleaned = super().clean()
+        starts, ends = cleaned.get("starts_on"), cleaned.get("ends_on")
+        if starts and ends and ends < starts:
+            raise forms.ValidationError(gettext_lazy("The term must end after it starts."))
+        return cleaned

@@ -5,6 +5,7 @@ import datetime
 from django.utils import timezone
 
 from ..models import Partner, RosterEntry, Sponsorship
+from ..models.sponsorships import consent_version_for
 from .events import seed_events, seed_resources
 
 DEMO_CONSENT = (
@@ -62,7 +63,10 @@ def seed_sponsorship(*, partner: Partner) -> Sponsorship:
             "requires_approval": False,
             "shared_fields": ["email", "name", "employee_id"],
             "consent_text": DEMO_CONSENT,
-            "consent_version": "2025-1",
+            "consent_label": "2025-1",
+            "consent_version": consent_version_for(
+                label="2025-1", text=DEMO_CONSENT, fields=["email", "name", "employee_id"]
+            ),
             "contact_email": "tns-programme@example.com",
         },
     )

@@ -117,6 +117,7 @@ class Event(models.Model):
         _("status"), max_length=20, choices=EventStatus, default=EventStatus.DRAFT
     )
     sequence = models.PositiveIntegerField(_("calendar sequence"), default=0, editable=False)
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True, editable=False)
     roster_sent_at = models.DateTimeField(_("roster sent"), null=True, blank=True, editable=False)
     # Title (weight A), summary (B) and description (C) as a PostgreSQL tsvector in the search
     # language; written by the services (`event_search_refresh`) whenever they write those

@@ -38,6 +38,12 @@ class Membership(models.Model):
     consent_version = models.CharField(_("consent version"), max_length=40)
     consent_text = models.TextField(_("consent text agreed to"))
     consented_at = models.DateTimeField(_("consented"))
+    consent_fields = models.JSONField(
+        _("fields agreed to share"),
+        default=list,
+        blank=True,
+        help_text=_("Nothing outside this list ever goes to the partner."),
+    )
     # Exactly what the partner receives (the consented fields and their values at claim time).
     shared_data = models.JSONField(_("data shared with the partner"), default=dict, blank=True)
     shared_at = models.DateTimeField(_("sent to the partner"), null=True, blank=True)
@@ -46,6 +52,9 @@ class Membership(models.Model):
     activated_at = models.DateTimeField(_("activated"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
     end_reason = models.TextField(_("reason for the end"), blank=True)
+    # Idle claims: when the partner was last reminded to activate this one.
+    partner_reminded_at = models.DateTimeField(_("partner reminded"), null=True, blank=True)
+    renewal_notice_at = models.DateTimeField(_("renewal notice sent"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("membership")
@@ -74,6 +83,18 @@ class Membership(models.Model):
     def is_live(self) -> bool:
         return self.status in LIVE_MEMBERSHIP_STATUSES
 
+    @property
+    def renews_with_same_number(self) -> bool:
+        """A renewal from the previous term that kept its member number."""
+        return bool(self.member_number) and self.member_number == self.previous_member_number
+
+    @property
+    def partner_data(self) -> dict:
+        """The member's data as any partner payload may carry it: only fields of the set
+        this member consented to, whatever else the snapshot holds."""
+        allowed = set(self.consent_fields or [])
+        return {key: value for key, value in (self.shared_data or {}).items() if key in allowed}
+
 
 class SeatWaitlistEntry(models.Model):
     """A place in line for the next free seat of a full sponsorship; consent is kept so
@@ -97,6 +118,7 @@ class SeatWaitlistEntry(models.Model):
     consent_version = models.CharField(_("consent version"), max_length=40)
     consent_text = models.TextField(_("consent text agreed to"))
     consented_at = models.DateTimeField(_("consented"))
+    consent_fields = models.JSONField(_("fields agreed to share"), default=list, blank=True)
     created_at = models.DateTimeField(_("joined"), default=timezone.now, db_index=True)
     offered_at = models.DateTimeField(_("seat offered"), null=True, blank=True)
     membership = models.OneToOneField(

@@ -58,6 +58,10 @@ class Notification(models.Model):
                 condition=(
                     models.Q(recipient=NotificationRecipient.PARTNER, partner__isnull=False)
                     | models.Q(recipient=NotificationRecipient.EMPLOYEE, user__isnull=False)
+                    | (
+                        models.Q(recipient=NotificationRecipient.PROGRAMME, partner__isnull=True)
+                        & ~models.Q(to_email="")
+                    )
                 ),
                 name="notification_has_recipient",
             ),

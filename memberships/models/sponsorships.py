@@ -1,3 +1,6 @@
+import hashlib
+import json
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -11,6 +14,18 @@ SHAREABLE_FIELDS = {
     "employee_id": _("Employee id"),
     "department": _("Department"),
 }
+
+CONSENT_LABEL_MAX_LENGTH = 28
+
+
+def consent_version_for(*, label: str, text: str, fields) -> str:
+    """`<label>-<hash>`: the hash covers the consent text and the shared-field list, so a
+    change to either is a new version whatever the label says."""
+    normalised = "\n".join(line.rstrip() for line in text.replace("\r\n", "\n").strip().split("\n"))
+    digest = hashlib.sha256(
+        json.dumps({"text": normalised, "fields": sorted(fields)}, sort_keys=True).encode()
+    ).hexdigest()[:10]
+    return f"{label.strip()[:CONSENT_LABEL_MAX_LENGTH]}-{digest}"
 
 
 class Sponsorship(models.Model):
@@ -57,13 +72,31 @@ class Sponsorship(models.Model):
         help_text=_("Any of: %(fields)s.") % {"fields": ", ".join(SHAREABLE_FIELDS)},
     )
     consent_text = models.TextField(_("consent text"))
+    consent_label = models.CharField(
+        _("consent label"),
+        max_length=CONSENT_LABEL_MAX_LENGTH,
+        default="1",
+        help_text=_(
+            "A human label such as 2026-1. The version adds a hash of the consent text and the "
+            "shared fields, so changing either makes a new version."
+        ),
+    )
     consent_version = models.CharField(
         _("consent version"),
         max_length=40,
-        help_text=_("Change it whenever the consent text or the shared fields change."),
+        help_text=_("Derived from the label, the consent text and the shared fields."),
     )
     contact_email = models.EmailField(
         _("contact e-mail"), help_text=_("Whom employees write to about eligibility.")
+    )
+    renewed_from = models.OneToOneField(
+        "self",
+        verbose_name=_("renews"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="renewal",
+        help_text=_("The previous term: its members can renew into this one."),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
@@ -99,6 +132,12 @@ class Sponsorship(models.Model):
     @property
     def is_unlimited(self) -> bool:
         return self.seats is None
+
+    @property
+    def derived_consent_version(self) -> str:
+        return consent_version_for(
+            label=self.consent_label, text=self.consent_text, fields=self.shared_fields or []
+        )
 
     def shared_field_labels(self) -> list[tuple[str, str]]:
         return [(f, str(SHAREABLE_FIELDS[f])) for f in self.shared_fields if f in SHAREABLE_FIELDS]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -44,6 +45,27 @@ def partner_ids_with_active_membership(*, user) -> set[int]:
         Membership.objects.filter(user=user, status=MembershipStatus.ACTIVE).values_list(
             "sponsorship__partner_id", flat=True
         )
+    )
+
+
+def activation_cutoff(*, now: datetime.datetime | None = None) -> datetime.datetime:
+    """Claims sent to the partner before this are overdue (PARTNER_ACTIVATION_DAYS)."""
+    return (now or timezone.now()) - datetime.timedelta(days=settings.PARTNER_ACTIVATION_DAYS)
+
+
+def idle_claims(*, now: datetime.datetime | None = None) -> QuerySet[Membership]:
+    """Claims sent to the partner more than PARTNER_ACTIVATION_DAYS ago and still waiting."""
+    return Membership.objects.filter(
+        status=MembershipStatus.PENDING_PARTNER, shared_at__lt=activation_cutoff(now=now)
+    )
+
+
+def claim_is_overdue(membership: Membership, *, now: datetime.datetime | None = None) -> bool:
+    """The same rule as `idle_claims`, for one loaded membership (no query)."""
+    return (
+        membership.status == MembershipStatus.PENDING_PARTNER
+        and membership.shared_at is not None
+        and membership.shared_at < activation_cutoff(now=now)
     )
 
 
@@ -112,11 +134,13 @@ def membership_receipt(membership: Membership) -> list[tuple[str, str]]:
     """The fields and values sent (or to be sent) to the partner, with their labels."""
     return [
         (str(SHAREABLE_FIELDS.get(name, name)), value)
-        for name, value in membership.shared_data.items()
+        for name, value in membership.partner_data.items()
     ]
 
 
-def _eligibility(*, user, sponsorship: Sponsorship, roster: list) -> Eligibility:
+def _eligibility(
+    *, user, sponsorship: Sponsorship, roster: list, is_renewal: bool = False
+) -> Eligibility:
     """Eligibility from preloaded data: `roster` holds the user's rows of any sponsorships,
     `sponsorship` carries the `seats_used` annotation. No query."""
     entries = [e for e in roster if e.sponsorship_id == sponsorship.pk]
@@ -125,6 +149,7 @@ def _eligibility(*, user, sponsorship: Sponsorship, roster: list) -> Eligibility
         sponsorship=sponsorship,
         roster_entry=roster_entry_for(user=user, entries=entries),
         seats_used=sponsorship.seats_used,
+        is_renewal=is_renewal,
     )
 
 
@@ -136,6 +161,8 @@ class SponsorshipSection:
     past_memberships: list[Membership] = field(default_factory=list)
     waitlist_entry: SeatWaitlistEntry | None = None
     shared_preview: list[tuple[str, str]] = field(default_factory=list)
+    # The live membership of the previous term, when this sponsorship renews it.
+    renews: Membership | None = None
 
     @property
     def seats_left(self) -> int | None:
@@ -190,12 +217,25 @@ def membership_page_for_user(
     for sponsorship in sponsorships:
         own = [m for m in memberships if m.sponsorship_id == sponsorship.pk]
         live = next((m for m in own if m.status in LIVE_MEMBERSHIP_STATUSES), None)
+        renews = next(
+            (
+                m
+                for m in memberships
+                if sponsorship.renewed_from_id is not None
+                and m.sponsorship_id == sponsorship.renewed_from_id
+                and m.status in LIVE_MEMBERSHIP_STATUSES
+            ),
+            None,
+        )
         section = SponsorshipSection(
             sponsorship=sponsorship,
-            eligibility=_eligibility(user=user, sponsorship=sponsorship, roster=roster),
+            eligibility=_eligibility(
+                user=user, sponsorship=sponsorship, roster=roster, is_renewal=renews is not None
+            ),
             membership=live,
             past_memberships=[m for m in own if m is not live],
             waitlist_entry=waiting.get(sponsorship.pk),
+            renews=renews,
             shared_preview=[
                 (label, str(getattr(user, name, "") or ""))
                 for name, label in sponsorship.shared_field_labels()

@@ -86,15 +86,17 @@ def eligibility_code(
     roster_entry=_UNSET,
     seats_used: int | None = None,
     today=None,
+    is_renewal: bool = False,
 ) -> str:
     """The first reason `user` may not claim `sponsorship`, or ELIGIBLE.
 
     Pass `roster_entry` (None when there is none) and `seats_used` when they are already
-    loaded; otherwise they are queried. Seats are checked only when `seats_used` is given."""
+    loaded; otherwise they are queried. Seats are checked only when `seats_used` is given.
+    A member renewing from the previous term may claim the next one before it starts."""
     today = today or timezone.localdate()
     if not user.is_active:
         return INACTIVE
-    if today < sponsorship.starts_on:
+    if today < sponsorship.starts_on and not is_renewal:
         return NOT_OPEN
     if today > sponsorship.ends_on:
         return ENDED
@@ -134,10 +136,19 @@ def eligibility_reason(*, code: str, sponsorship: Sponsorship) -> str:
 
 
 def eligibility_for(
-    *, user, sponsorship: Sponsorship, roster_entry=_UNSET, seats_used: int | None = None
+    *,
+    user,
+    sponsorship: Sponsorship,
+    roster_entry=_UNSET,
+    seats_used: int | None = None,
+    is_renewal: bool = False,
 ) -> Eligibility:
     code = eligibility_code(
-        user=user, sponsorship=sponsorship, roster_entry=roster_entry, seats_used=seats_used
+        user=user,
+        sponsorship=sponsorship,
+        roster_entry=roster_entry,
+        seats_used=seats_used,
+        is_renewal=is_renewal,
     )
     return Eligibility(
         code=code,
@@ -150,10 +161,14 @@ def seats_used(*, sponsorship: Sponsorship) -> int:
     return sponsorship.memberships.filter(status__in=LIVE_MEMBERSHIP_STATUSES).count()
 
 
-def eligibility_check(*, user, sponsorship: Sponsorship, check_seats: bool = False) -> None:
+def eligibility_check(
+    *, user, sponsorship: Sponsorship, check_seats: bool = False, is_renewal: bool = False
+) -> None:
     """Raise NotEligible (or SeatsExhausted) with the plain-words reason; return if eligible."""
     used = seats_used(sponsorship=sponsorship) if check_seats else None
-    result = eligibility_for(user=user, sponsorship=sponsorship, seats_used=used)
+    result = eligibility_for(
+        user=user, sponsorship=sponsorship, seats_used=used, is_renewal=is_renewal
+    )
     if result.code == FULL:
         raise SeatsExhausted(result.reason)
     if not result.is_eligible:

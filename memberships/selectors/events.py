@@ -222,7 +222,7 @@ def event_roster(*, event: Event) -> list[dict]:
         }
         membership = next(iter(registration.user.host_memberships), None)
         if membership is not None:
-            entry.update({key: str(value) for key, value in membership.shared_data.items()})
+            entry.update({key: str(value) for key, value in membership.partner_data.items()})
             if membership.member_number:
                 entry["member_number"] = membership.member_number
         elif event.shares_attendee_contact:

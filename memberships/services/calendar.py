@@ -1,10 +1,13 @@
-"""Calendar files (RFC 5545, made with `icalendar`) and the personal feed's secret token."""
+"""Calendar files (RFC 5545, made with `icalendar`), the iTIP messages that e-mails carry
+(RFC 5546: METHOD:REQUEST for a seat or a change, METHOD:CANCEL for a cancellation, always
+with the event's UID, its SEQUENCE and an ORGANIZER) and the personal feed's secret token."""
 
 from __future__ import annotations
 
 import html
 import zoneinfo
 from collections.abc import Iterable
+from email.utils import parseaddr
 from urllib.parse import urlsplit
 
 import icalendar
@@ -19,6 +22,9 @@ from ..models import CalendarFeed, Event
 from ..models.events import new_feed_token
 
 PRODID = "-//Membership portal//Events//EN"
+METHOD_PUBLISH = "PUBLISH"
+METHOD_REQUEST = "REQUEST"
+METHOD_CANCEL = "CANCEL"
 
 
 def event_absolute_url(event: Event) -> str:
@@ -35,6 +41,24 @@ def _plain_text(event: Event) -> str:
     body = html.unescape(strip_tags(event.body)).strip()
     parts = [event.summary, body, event_absolute_url(event)]
     return "\n\n".join(part for part in parts if part)
+
+
+def _organizer(event: Event) -> icalendar.vCalAddress:
+    """The portal sends the invitations, so it is the organizer (iTIP needs one); the host's
+    name is shown."""
+    _name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    organizer = icalendar.vCalAddress(f"mailto:{address or settings.SUPPORT_EMAIL}")
+    organizer.params["cn"] = icalendar.vText(event.partner.name)
+    return organizer
+
+
+def _attendee(user, *, is_cancelled: bool) -> icalendar.vCalAddress:
+    attendee = icalendar.vCalAddress(f"mailto:{user.email}")
+    attendee.params["cn"] = icalendar.vText(user.display_name)
+    attendee.params["role"] = icalendar.vText("REQ-PARTICIPANT")
+    attendee.params["partstat"] = icalendar.vText("DECLINED" if is_cancelled else "ACCEPTED")
+    attendee.params["rsvp"] = icalendar.vText("FALSE")
+    return attendee
 
 
 def _vevent(event: Event, *, stamp) -> icalendar.Event:
@@ -59,13 +83,19 @@ def _vevent(event: Event, *, stamp) -> icalendar.Event:
     return vevent
 
 
-def calendar_for_events(events: Iterable[Event], *, name: str = "") -> bytes:
-    """One VCALENDAR with a VEVENT per event and the VTIMEZONEs they use."""
+def _calendar(method: str) -> icalendar.Calendar:
     calendar = icalendar.Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", "PUBLISH")
+    calendar.add("method", method)
+    return calendar
+
+
+def calendar_for_events(events: Iterable[Event], *, name: str = "") -> bytes:
+    """One VCALENDAR (METHOD:PUBLISH, for downloads and the feed) with a VEVENT per event
+    and one VTIMEZONE per zone they use."""
+    calendar = _calendar(METHOD_PUBLISH)
     if name:
         calendar.add("x-wr-calname", name)
     stamp = timezone.now()
@@ -73,6 +103,33 @@ def calendar_for_events(events: Iterable[Event], *, name: str = "") -> bytes:
         calendar.add_component(_vevent(event, stamp=stamp))
     calendar.add_missing_timezones()
     return calendar.to_ical()
+
+
+def calendar_itip(*, event: Event, user, method: str) -> bytes:
+    """The iTIP message for one registrant: REQUEST adds or updates their entry, CANCEL
+    removes it (the whole event was cancelled, or only their seat). Same UID as every other
+    file of the event; SEQUENCE is the event's current one."""
+    if method not in (METHOD_REQUEST, METHOD_CANCEL):
+        raise ValueError(f"unsupported iTIP method {method}")
+    calendar = _calendar(method)
+    vevent = _vevent(event, stamp=timezone.now())
+    if method == METHOD_CANCEL:
+        vevent["status"] = icalendar.vText("CANCELLED")
+    vevent.add("organizer", _organizer(event))
+    vevent.add("attendee", _attendee(user, is_cancelled=method == METHOD_CANCEL))
+    calendar.add_component(vevent)
+    calendar.add_missing_timezones()
+    return calendar.to_ical()
+
+
+def calendar_attachment(*, event: Event, user, method: str) -> dict:
+    """The outbox attachment for an e-mail (see `memberships.emails`)."""
+    return {
+        "filename": f"{event.slug}.ics" if method == METHOD_REQUEST else f"{event.slug}-cancel.ics",
+        "content": calendar_itip(event=event, user=user, method=method).decode(),
+        # The method in the MIME type too: Outlook and Gmail read it to offer the update.
+        "mimetype": f"text/calendar; method={method}",
+    }
 
 
 def calendar_feed_for_user(*, user) -> CalendarFeed:

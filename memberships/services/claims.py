@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,14 +23,21 @@ from ..exceptions import (
     ConsentRequired,
     InvalidTransition,
     MembershipError,
+    SeatsBelowLive,
     SeatsExhausted,
 )
-from ..models import Membership, SeatWaitlistEntry, Sponsorship
+from ..models import Membership, RosterEntry, SeatWaitlistEntry, Sponsorship
 from ..models.memberships import MEMBER_NUMBER_MAX_LENGTH
+from ..models.sponsorships import CONSENT_LABEL_MAX_LENGTH
+from ..selectors.claims import claim_is_overdue, idle_claims
 from ..selectors.eligibility import ELIGIBLE, eligibility_check, eligibility_code, seats_used
-from .audit import audit_record
+from .audit import audit_record, audit_value
+from .events import registrations_cancel_members_only
 from .locks import membership_lock, sponsorship_lock
-from .notifications import notify_employee, notify_partner
+from .notifications import notify_employee, notify_partner, notify_programme
+
+# Memberships of an ending term that the renewal and idle-claim sweeps look at.
+IDLE_REMINDER_INTERVAL = datetime.timedelta(days=7)
 
 
 def _membership_url() -> str:
@@ -40,9 +48,16 @@ def _iso(value: datetime.datetime | datetime.date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def shared_snapshot(*, user, sponsorship: Sponsorship) -> dict:
-    """The consented fields of `user` with their current values: exactly what the partner gets."""
-    return {field: str(getattr(user, field, "") or "") for field in sponsorship.shared_fields}
+def shared_snapshot(*, user, fields) -> dict:
+    """The consented `fields` of `user` with their current values: exactly what the partner
+    gets."""
+    return {field: str(getattr(user, field, "") or "") for field in fields}
+
+
+def partner_member_data(membership: Membership) -> dict:
+    """Every partner payload that names member fields is built from this: the consented
+    set only (`Membership.partner_data`)."""
+    return membership.partner_data
 
 
 def _employee_payload(membership: Membership, **extra) -> dict:
@@ -97,7 +112,7 @@ def _share_with_partner(membership: Membership) -> None:
     membership.shared_at = timezone.now()
     membership.save(update_fields=["shared_at"])
     extra = {
-        "member": membership.shared_data,
+        "member": partner_member_data(membership),
         "claimed_at": _iso(membership.claimed_at),
         "term_ends_on": _iso(membership.sponsorship.ends_on),
     }
@@ -111,17 +126,108 @@ def _share_with_partner(membership: Membership) -> None:
     )
 
 
+def _renewable_membership(*, user, sponsorship: Sponsorship) -> Membership | None:
+    """The person's live membership of the term that `sponsorship` renews, if any."""
+    if sponsorship.renewed_from_id is None:
+        return None
+    return (
+        Membership.objects.filter(
+            user=user,
+            sponsorship_id=sponsorship.renewed_from_id,
+            status__in=LIVE_MEMBERSHIP_STATUSES,
+        )
+        .order_by("-claimed_at")
+        .first()
+    )
+
+
+def _membership_renew(
+    previous: Membership,
+    *,
+    sponsorship: Sponsorship,
+    consent_version: str,
+    consent_text: str,
+    consent_fields: list,
+    consented_at: datetime.datetime,
+    actor,
+) -> Membership:
+    """The active member of the previous term continues in `sponsorship` with the same member
+    number: no new approval, no new activation. The previous membership expires with its
+    term as usual. Caller holds the lock of `sponsorship`."""
+    now = timezone.now()
+    membership = Membership(
+        user=previous.user,
+        sponsorship=sponsorship,
+        status=MembershipStatus.ACTIVE,
+        member_number=previous.member_number,
+        previous_member_number=previous.member_number,
+        consent_version=consent_version,
+        consent_text=consent_text,
+        consent_fields=list(consent_fields),
+        consented_at=consented_at,
+        shared_data=shared_snapshot(user=previous.user, fields=consent_fields),
+        shared_at=now,
+        approved_at=now if sponsorship.requires_approval else None,
+        activated_at=now,
+    )
+    try:
+        with transaction.atomic():
+            membership.save()
+    except IntegrityError as exc:
+        raise AlreadyMember() from exc
+    audit_record(
+        actor=actor,
+        obj=membership,
+        action="renewed",
+        changes={"status": [None, membership.status], "renews": previous.pk},
+    )
+    notify_employee(
+        user=membership.user,
+        kind=NotificationKind.MEMBERSHIP_RENEWED,
+        payload=_employee_payload(membership, starts_on=_iso(sponsorship.starts_on)),
+        key=f"membership:{membership.pk}:renewed",
+    )
+    notify_partner(
+        partner=sponsorship.partner,
+        kind=NotificationKind.PARTNER_MEMBER_RENEWED,
+        payload=_partner_payload(
+            membership,
+            member=partner_member_data(membership),
+            previous_membership_id=str(previous.public_id),
+            term_starts_on=_iso(sponsorship.starts_on),
+            term_ends_on=_iso(sponsorship.ends_on),
+        ),
+        key=f"membership:{membership.pk}:renewed",
+    )
+    return membership
+
+
 def _membership_create(
     *,
     user,
     sponsorship: Sponsorship,
     consent_version: str,
     consent_text: str,
+    consent_fields: list,
     consented_at: datetime.datetime,
     actor,
     action: str,
 ) -> Membership:
-    """Insert a live membership; the caller holds the sponsorship lock and checked the seats."""
+    """Insert a live membership; the caller holds the sponsorship lock and checked the seats.
+
+    Renewing an active membership of the previous term keeps its member number and makes
+    the new one active at once (the partner is told it is a renewal)."""
+    renewed = _renewable_membership(user=user, sponsorship=sponsorship)
+    if renewed is not None and renewed.status == MembershipStatus.ACTIVE:
+        return _membership_renew(
+            renewed,
+            sponsorship=sponsorship,
+            consent_version=consent_version,
+            consent_text=consent_text,
+            consent_fields=consent_fields,
+            consented_at=consented_at,
+            actor=actor,
+        )
     previous_number = (
         Membership.objects.filter(user=user, sponsorship__partner_id=sponsorship.partner_id)
         .exclude(member_number="")
@@ -140,8 +246,9 @@ def _membership_create(
         status=status,
         consent_version=consent_version,
         consent_text=consent_text,
+        consent_fields=list(consent_fields),
         consented_at=consented_at,
-        shared_data=shared_snapshot(user=user, sponsorship=sponsorship),
+        shared_data=shared_snapshot(user=user, fields=consent_fields),
         previous_member_number=previous_number or "",
     )
     try:
@@ -168,7 +275,8 @@ def _lock_for_consenting_non_member(*, user, sponsorship: Sponsorship, consent_v
     Returns the locked sponsorship and its live memberships."""
     if not consent_version:
         raise ConsentRequired()
-    eligibility_check(user=user, sponsorship=sponsorship)
+    is_renewal = _renewable_membership(user=user, sponsorship=sponsorship) is not None
+    eligibility_check(user=user, sponsorship=sponsorship, is_renewal=is_renewal)
     sponsorship = sponsorship_lock(sponsorship_id=sponsorship.pk)
     if consent_version != sponsorship.consent_version:
         raise ConsentRequired(
@@ -197,6 +305,7 @@ def membership_claim(*, user, sponsorship: Sponsorship, consent_version: str) ->
         sponsorship=sponsorship,
         consent_version=sponsorship.consent_version,
         consent_text=sponsorship.consent_text,
+        consent_fields=sponsorship.shared_fields,
         consented_at=timezone.now(),
         actor=user,
         action="claimed",
@@ -318,6 +427,7 @@ def _end(
     employee_kind: str,
     partner_kind: str,
     offer_seat: bool = True,
+    employee_extra: dict | None = None,
 ) -> Membership:
     """End a live membership (caller holds the locks): audit, notify, free the seat."""
     _set_status(
@@ -339,8 +449,15 @@ def _end(
     notify_employee(
         user=membership.user,
         kind=employee_kind,
-        payload=_employee_payload(membership),
+        payload=_employee_payload(membership, **(employee_extra or {})),
         key=f"membership:{membership.pk}:{status}",
+    )
+    partner = membership.sponsorship.partner
+    registrations_cancel_members_only(
+        user=membership.user,
+        partner=partner,
+        reason=_("Your membership of %(partner)s ended, and this event is for its members only.")
+        % {"partner": partner.name},
     )
     if offer_seat:
         _offer_freed_seats(sponsorship=membership.sponsorship)
@@ -475,18 +592,55 @@ def waitlist_join(*, user, sponsorship: Sponsorship, consent_version: str) -> Se
         sponsorship=sponsorship,
         consent_version=sponsorship.consent_version,
         consent_text=sponsorship.consent_text,
+        consent_fields=list(sponsorship.shared_fields),
         consented_at=timezone.now(),
     )
     audit_record(actor=user, obj=sponsorship, action="waitlist_joined", changes={"user": user.pk})
+    notify_employee(
+        user=user,
+        kind=NotificationKind.SEAT_WAITLIST_JOINED,
+        payload=_waitlist_payload(entry, sponsorship=sponsorship),
+        key=f"seat-waitlist:{entry.pk}:joined",
+    )
     return entry
+
+
+def _waitlist_payload(entry: SeatWaitlistEntry, *, sponsorship: Sponsorship) -> dict:
+    ahead = sponsorship.waitlist_entries.filter(status=WaitlistStatus.WAITING).filter(
+        models.Q(created_at__lt=entry.created_at)
+        | models.Q(created_at=entry.created_at, pk__lt=entry.pk)
+    )
+    return {
+        "name": entry.user.display_name,
+        "sponsorship": sponsorship.name,
+        "partner": sponsorship.partner.name,
+        "position": ahead.count() + 1 if entry.status == WaitlistStatus.WAITING else None,
+        "membership_url": _membership_url(),
+        "contact_email": sponsorship.contact_email,
+    }
 
 
 @transaction.atomic(durable=True)
 def waitlist_leave(*, user, sponsorship: Sponsorship) -> int:
-    """Take `user` off the waitlist of `sponsorship`. Idempotent; returns rows changed."""
-    return SeatWaitlistEntry.objects.filter(
-        user=user, sponsorship=sponsorship, status=WaitlistStatus.WAITING
-    ).update(status=WaitlistStatus.LEFT)
+    """Take `user` off the waitlist of `sponsorship` and confirm it by e-mail. Idempotent;
+    returns rows changed."""
+    sponsorship = sponsorship_lock(sponsorship_id=sponsorship.pk)
+    # The sponsorship lock serialises every change of its waitlist.
+    entries = list(
+        SeatWaitlistEntry.objects.select_related("user").filter(
+            user=user, sponsorship=sponsorship, status=WaitlistStatus.WAITING
+        )
+    )
+    for entry in entries:
+        entry.status = WaitlistStatus.LEFT
+        entry.save(update_fields=["status"])
+        notify_employee(
+            user=user,
+            kind=NotificationKind.SEAT_WAITLIST_LEFT,
+            payload=_waitlist_payload(entry, sponsorship=sponsorship),
+            key=f"seat-waitlist:{entry.pk}:left",
+        )
+    return len(entries)
 
 
 def _still_waiting_for(entry: SeatWaitlistEntry, sponsorship: Sponsorship) -> bool:
@@ -515,6 +669,7 @@ def _offer_seat(entry: SeatWaitlistEntry, sponsorship: Sponsorship) -> bool:
             sponsorship=sponsorship,
             consent_version=entry.consent_version,
             consent_text=entry.consent_text,
+            consent_fields=entry.consent_fields,
             consented_at=entry.consented_at,
             actor=None,
             action="claimed_from_waitlist",
@@ -551,3 +706,322 @@ def _offer_freed_seats(*, sponsorship: Sponsorship) -> None:
             # The consent text changed since they joined: they must claim it themselves,
             # so nobody else is offered this seat until someone claims it.
             return
+
+
+# Sponsorships: seats, consent and renewal
+
+
+def _sponsorship_validate(sponsorship: Sponsorship) -> None:
+    try:
+        sponsorship.full_clean()
+    except ValidationError as exc:
+        raise MembershipError(" ".join(exc.messages)) from exc
+
+
+# Not durable: the admin calls it from save_model, inside the admin's own transaction.
+@transaction.atomic
+def sponsorship_create(*, sponsorship: Sponsorship, actor) -> Sponsorship:
+    """Save a new sponsorship with its consent version derived from label, text and fields."""
+    sponsorship.consent_version = sponsorship.derived_consent_version
+    _sponsorship_validate(sponsorship)
+    sponsorship.save()
+    audit_record(actor=actor, obj=sponsorship, action="sponsorship_created")
+    return sponsorship
+
+
+# A change to any of these is a new consent version.
+CONSENT_FIELDS = {"consent_text", "consent_label", "shared_fields"}
+SPONSORSHIP_EDITABLE_FIELDS = (
+    "partner",
+    "name",
+    "slug",
+    "company",
+    "tier",
+    "description",
+    "seats",
+    "starts_on",
+    "ends_on",
+    "eligible_groups",
+    "uses_roster",
+    "requires_approval",
+    "contact_email",
+    "shared_fields",
+    "consent_text",
+    "consent_label",
+)
+
+
+def seats_below_live_message(*, seats: int, live: int) -> str:
+    return _(
+        "%(live)s memberships are live, so the seats cannot go below %(live)s "
+        "(you asked for %(seats)s). Revoke memberships first, or keep at least %(live)s seats."
+    ) % {"live": live, "seats": seats}
+
+
+# Not durable, for the same reason; the lock is taken here all the same.
+@transaction.atomic
+def sponsorship_update(*, sponsorship: Sponsorship, actor, data: dict) -> Sponsorship:
+    """Apply `data` (field -> value) to a sponsorship. Locks the row before counting: fewer
+    seats than live memberships is refused; more seats go to the seat waitlist in order, in
+    this transaction. A new consent text, label or field list makes a new consent version;
+    members keep the version and text they agreed to."""
+    locked = sponsorship_lock(sponsorship_id=sponsorship.pk)
+    changes = {}
+    for field, value in data.items():
+        if field not in SPONSORSHIP_EDITABLE_FIELDS:
+            raise ValueError(f"{field} cannot be changed here")
+        old = getattr(locked, field)
+        if old != value:
+            changes[field] = [audit_value(old), audit_value(value)]
+            setattr(locked, field, value)
+    if not changes:
+        return locked
+    if "seats" in changes and locked.seats is not None:
+        live = seats_used(sponsorship=locked)
+        if locked.seats < live:
+            raise SeatsBelowLive(seats_below_live_message(seats=locked.seats, live=live))
+    version = locked.derived_consent_version
+    if CONSENT_FIELDS & set(changes) and version != locked.consent_version:
+        changes["consent_version"] = [locked.consent_version, version]
+        locked.consent_version = version
+    _sponsorship_validate(locked)
+    locked.save()
+    audit_record(actor=actor, obj=locked, action="sponsorship_changed", changes=changes)
+    if "seats" in changes:
+        _offer_freed_seats(sponsorship=locked)
+    return locked
+
+
+def _next_slug(base: str) -> str:
+    slug, n = base[:50], 1
+    while Sponsorship.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base[:45]}-{n}"
+    return slug
+
+
+@transaction.atomic(durable=True)
+def sponsorship_renew(
+    *,
+    sponsorship: Sponsorship,
+    actor,
+    starts_on: datetime.date,
+    ends_on: datetime.date,
+    consent_text: str = "",
+    consent_label: str = "",
+    seats: int | None = None,
+    keep_seats: bool = True,
+) -> Sponsorship:
+    """Open the next term of `sponsorship`: a copy (partner, company, eligibility, roster,
+    shared fields) with the new dates and the same or a new consent text. Its members can
+    renew into it and keep their member number. Idempotent: a term renews once; a second
+    call returns the existing renewal. Locks the sponsorship row."""
+    locked = sponsorship_lock(sponsorship_id=sponsorship.pk)
+    existing = Sponsorship.objects.filter(renewed_from=locked).first()
+    if existing is not None:
+        return existing
+    if starts_on <= locked.ends_on:
+        raise MembershipError(
+            _("The next term must start after this one ends (%(ends)s).")
+            % {"ends": locked.ends_on.isoformat()}
+        )
+    renewal = Sponsorship(
+        partner=locked.partner,
+        name=_("%(name)s (%(start)s–%(end)s)")
+        % {"name": locked.name, "start": starts_on.year, "end": ends_on.year},
+        slug=_next_slug(f"{locked.slug}-{starts_on.year}"),
+        company=locked.company,
+        tier=locked.tier,
+        description=locked.description,
+        seats=locked.seats if keep_seats else seats,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        eligible_groups=list(locked.eligible_groups),
+        uses_roster=locked.uses_roster,
+        requires_approval=locked.requires_approval,
+        shared_fields=list(locked.shared_fields),
+        consent_text=consent_text.strip() or locked.consent_text,
+        consent_label=(consent_label.strip() or locked.consent_label)[:CONSENT_LABEL_MAX_LENGTH],
+        contact_email=locked.contact_email,
+        renewed_from=locked,
+    )
+    renewal.name = renewal.name[:200]
+    renewal.consent_version = renewal.derived_consent_version
+    _sponsorship_validate(renewal)
+    renewal.save()
+    RosterEntry.objects.bulk_create(
+        RosterEntry(
+            sponsorship=renewal,
+            email=entry.email,
+            employee_id=entry.employee_id,
+            department=entry.department,
+            is_eligible=entry.is_eligible,
+        )
+        for entry in locked.roster_entries.all()
+    )
+    audit_record(
+        actor=actor, obj=renewal, action="sponsorship_renewed", changes={"renews": locked.pk}
+    )
+    return renewal
+
+
+def _renewal_payload(membership: Membership, *, renewal: Sponsorship | None) -> dict:
+    extra = {"has_renewal": renewal is not None}
+    if renewal is not None:
+        extra.update(
+            renewal_name=renewal.name,
+            renewal_starts_on=_iso(renewal.starts_on),
+            renewal_ends_on=_iso(renewal.ends_on),
+            is_consent_changed=renewal.consent_version != membership.consent_version,
+        )
+    return _employee_payload(membership, **extra)
+
+
+def memberships_renewal_notices_send(*, today: datetime.date | None = None) -> int:
+    """E-mail every live member whose term ends within RENEWAL_NOTICE_DAYS (once per
+    membership: a compare-and-set on `renewal_notice_at`), and the programme team a summary
+    per ending sponsorship (once, by its outbox key). Returns how many members were told."""
+    today = today or timezone.localdate()
+    horizon = today + datetime.timedelta(days=settings.RENEWAL_NOTICE_DAYS)
+    ending = list(
+        Sponsorship.objects.filter(ends_on__gte=today, ends_on__lte=horizon)
+        .select_related("partner", "renewal")
+        .order_by("ends_on", "pk")
+    )
+    sent = 0
+    for sponsorship in ending:
+        renewal = getattr(sponsorship, "renewal", None)
+        renewed_user_ids = (
+            set(
+                renewal.memberships.filter(status__in=LIVE_MEMBERSHIP_STATUSES).values_list(
+                    "user_id", flat=True
+                )
+            )
+            if renewal is not None
+            else set()
+        )
+        due = sponsorship.memberships.filter(
+            status__in=LIVE_MEMBERSHIP_STATUSES, renewal_notice_at__isnull=True
+        ).select_related("user")
+        for membership in due:
+            if membership.user_id in renewed_user_ids:
+                continue
+            membership.sponsorship = sponsorship
+            with transaction.atomic():
+                claimed = Membership.objects.filter(
+                    pk=membership.pk, renewal_notice_at__isnull=True
+                ).update(renewal_notice_at=timezone.now())
+                if claimed != 1:
+                    continue
+                notify_employee(
+                    user=membership.user,
+                    kind=NotificationKind.MEMBERSHIP_RENEWAL_NOTICE,
+                    payload=_renewal_payload(membership, renewal=renewal),
+                    key=f"membership:{membership.pk}:renewal-notice",
+                )
+            sent += 1
+        with transaction.atomic():
+            _programme_term_summary(sponsorship, renewal=renewal, today=today)
+    return sent
+
+
+def _programme_term_summary(sponsorship: Sponsorship, *, renewal, today) -> None:
+    live = sponsorship.memberships.filter(status__in=LIVE_MEMBERSHIP_STATUSES)
+    live_user_ids = set(live.values_list("user_id", flat=True))
+    renewed = (
+        renewal.memberships.filter(
+            status__in=LIVE_MEMBERSHIP_STATUSES, user_id__in=live_user_ids
+        ).count()
+        if renewal is not None
+        else 0
+    )
+    notify_programme(
+        kind=NotificationKind.PROGRAMME_TERM_ENDING,
+        payload={
+            "sponsorship": sponsorship.name,
+            "partner": sponsorship.partner.name,
+            "ends_on": _iso(sponsorship.ends_on),
+            "days_left": (sponsorship.ends_on - today).days,
+            "live_count": len(live_user_ids),
+            "renewed_count": renewed,
+            "has_renewal": renewal is not None,
+            "renewal_name": renewal.name if renewal is not None else "",
+            "admin_url": settings.SITE_URL
+            + reverse("admin:memberships_sponsorship_change", args=[sponsorship.pk]),
+        },
+        key=f"sponsorship:{sponsorship.pk}:term-ending",
+    )
+
+
+# Idle claims: the partner never activated them
+
+
+def memberships_idle_remind(*, now: datetime.datetime | None = None) -> int:
+    """Remind each partner of its overdue claims, at most once a week per claim (one message
+    per partner and day, keyed so a second run that day sends nothing). Returns how many
+    partners were reminded."""
+    now = now or timezone.now()
+    due = (
+        idle_claims(now=now)
+        .filter(
+            models.Q(partner_reminded_at__isnull=True)
+            | models.Q(partner_reminded_at__lte=now - IDLE_REMINDER_INTERVAL)
+        )
+        .select_related("sponsorship__partner")
+        .order_by("sponsorship__partner_id", "shared_at", "pk")
+    )
+    by_partner: dict[int, list[Membership]] = {}
+    for membership in due:
+        by_partner.setdefault(membership.sponsorship.partner_id, []).append(membership)
+    for claims in by_partner.values():
+        partner = claims[0].sponsorship.partner
+        with transaction.atomic():
+            Membership.objects.filter(pk__in=[m.pk for m in claims]).update(partner_reminded_at=now)
+            notify_partner(
+                partner=partner,
+                kind=NotificationKind.PARTNER_ACTIVATION_REMINDER,
+                payload={
+                    "partner_name": partner.name,
+                    "activation_days": settings.PARTNER_ACTIVATION_DAYS,
+                    "claims": [
+                        {
+                            "membership_id": str(m.public_id),
+                            "sponsorship": m.sponsorship.name,
+                            "sent_on": _iso(m.shared_at.date()),
+                            "days_waiting": (now - m.shared_at).days,
+                            "member": partner_member_data(m),
+                        }
+                        for m in claims
+                    ],
+                },
+                key=f"partner:{partner.pk}:activation-reminder:{now.date().isoformat()}",
+            )
+    return len(by_partner)
+
+
+@transaction.atomic(durable=True)
+def membership_release_idle(*, membership: Membership, actor) -> Membership:
+    """The programme team frees the seat of a claim the partner never activated (overdue
+    only). The partner and the employee are told; the seat goes to the waitlist.
+    Idempotent: a claim already ended is returned unchanged."""
+    membership = membership_lock(membership=membership)
+    if not membership.is_live:
+        return membership
+    if not claim_is_overdue(membership):
+        raise InvalidTransition(_("Only claims overdue at the partner can be released here."))
+    return _end(
+        membership,
+        status=MembershipStatus.RELEASED,
+        actor=actor,
+        reason=_(
+            "%(partner)s did not activate the claim within %(days)s days; the programme team "
+            "released it."
+        )
+        % {
+            "partner": membership.sponsorship.partner.name,
+            "days": settings.PARTNER_ACTIVATION_DAYS,
+        },
+        employee_kind=NotificationKind.MEMBERSHIP_RELEASED,
+        partner_kind=NotificationKind.PARTNER_MEMBER_RELEASED,
+        employee_extra={"is_released_by_programme": True},
+    )

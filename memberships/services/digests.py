@@ -20,7 +20,7 @@ def partner_members_csv(*, partner: Partner) -> tuple[str, int]:
         .select_related("sponsorship")
         .order_by("activated_at", "pk")
     )
-    shared = {field for m in memberships for field in (m.shared_data or {})}
+    shared = {field for m in memberships for field in m.partner_data}
     shared_columns = [field for field in SHAREABLE_FIELDS if field in shared]
     rows = (
         [
@@ -28,7 +28,7 @@ def partner_members_csv(*, partner: Partner) -> tuple[str, int]:
             str(membership.public_id),
             membership.sponsorship.name,
             membership.activated_at.date().isoformat() if membership.activated_at else "",
-            *[(membership.shared_data or {}).get(field, "") for field in shared_columns],
+            *[membership.partner_data.get(field, "") for field in shared_columns],
         ]
         for membership in memberships
     )

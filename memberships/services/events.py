@@ -8,22 +8,26 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVector
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from ..capacity import has_place, places_left
 from ..csv_export import csv_text
 from ..enums import (
     LIVE_REGISTRATION_STATUSES,
+    EventFormat,
     EventStatus,
     NotificationKind,
     RegistrationStatus,
 )
 from ..exceptions import (
     EventNotOpen,
+    InvalidEventChange,
     MembersOnly,
     RegistrationClosed,
     RegistrationNotYetOpen,
@@ -39,7 +43,7 @@ from ..models.events import (
 from ..selectors.claims import membership_is_active
 from ..selectors.events import event_roster, waitlist_position
 from .audit import audit_record, audit_value, audited_delete, audited_save
-from .calendar import calendar_for_events, event_absolute_url
+from .calendar import METHOD_CANCEL, METHOD_REQUEST, calendar_attachment, event_absolute_url
 from .locks import event_lock
 from .notifications import notify_employee, notify_partner
 
@@ -117,14 +121,10 @@ def event_payload(*, event: Event, user=None, registration: Registration | None 
     return payload
 
 
-def _with_calendar(payload: dict, event: Event) -> dict:
-    payload["attachments"] = [
-        {
-            "filename": f"{event.slug}.ics",
-            "content": calendar_for_events([event]).decode(),
-            "mimetype": "text/calendar",
-        }
-    ]
+def _with_calendar(payload: dict, event: Event, *, user, method: str = METHOD_REQUEST) -> dict:
+    """Attach the iTIP message, so the recipient's calendar adds, updates or removes the
+    entry by itself."""
+    payload["attachments"] = [calendar_attachment(event=event, user=user, method=method)]
     return payload
 
 
@@ -200,7 +200,7 @@ def registration_create(*, user, event: Event) -> Registration:
         notify_employee(
             user=user,
             kind=NotificationKind.REGISTRATION_CONFIRMED,
-            payload=_with_calendar(payload, event),
+            payload=_with_calendar(payload, event, user=user),
             key=f"registration:{registration.pk}:confirmed",
         )
     else:
@@ -222,7 +222,9 @@ def _waitlist_promote(*, event: Event) -> list[Registration]:
     waitlist = event.registrations.filter(status=RegistrationStatus.WAITLISTED).select_related(
         "user"
     )
-    heads = list(waitlist.order_by("created_at", "pk")[:free] if free is not None else waitlist)
+    ordered = waitlist.order_by("created_at", "pk")
+    # A capacity lowered below the confirmed count leaves no free seat (never negative).
+    heads = list(ordered if free is None else ordered[:free])
     now = timezone.now()
     for registration in heads:
         registration.status = RegistrationStatus.CONFIRMED
@@ -232,47 +234,168 @@ def _waitlist_promote(*, event: Event) -> list[Registration]:
         notify_employee(
             user=registration.user,
             kind=NotificationKind.REGISTRATION_PROMOTED,
-            payload=_with_calendar(payload, event),
+            payload=_with_calendar(payload, event, user=registration.user),
             key=f"registration:{registration.pk}:promoted",
         )
     return heads
 
 
+# Who cancelled a registration, as the e-mail tells it.
+CANCELLED_BY_EMPLOYEE = "employee"
+CANCELLED_BY_ADMIN = "admin"
+CANCELLED_BY_PORTAL = "portal"
+
+
+def _registration_cancel_locked(
+    *, event: Event, registration: Registration, actor, by: str, reason: str = ""
+) -> Registration:
+    """Cancel a live registration of the locked `event`, e-mail the person (with a calendar
+    cancellation when they held a seat) and promote from the waitlist."""
+    old_status = registration.status
+    registration.status = RegistrationStatus.CANCELLED
+    registration.cancelled_at = timezone.now()
+    registration.save(update_fields=["status", "cancelled_at"])
+    if by != CANCELLED_BY_EMPLOYEE:
+        audit_record(
+            actor=actor,
+            obj=event,
+            action="registration_cancelled",
+            changes={"registration": registration.pk, "status": [old_status, "cancelled"]},
+            reason=reason,
+        )
+    payload = event_payload(event=event, user=registration.user)
+    payload.update(
+        {"cancelled_by": by, "reason": reason, "was_confirmed": old_status == "confirmed"}
+    )
+    if old_status == RegistrationStatus.CONFIRMED:
+        # A new revision of the person's calendar entry: it is removed, the next REQUEST
+        # (if they register again) must outrank this CANCEL.
+        event.sequence += 1
+        event.save(update_fields=["sequence"])
+        _with_calendar(payload, event, user=registration.user, method=METHOD_CANCEL)
+    notify_employee(
+        user=registration.user,
+        kind=NotificationKind.REGISTRATION_CANCELLED,
+        payload=payload,
+        key=f"registration:{registration.pk}:cancelled",
+    )
+    if old_status == RegistrationStatus.CONFIRMED:
+        _waitlist_promote(event=event)
+    return registration
+
+
 @transaction.atomic(durable=True)
-def registration_cancel(*, registration: Registration, actor) -> Registration:
+def registration_cancel(*, registration: Registration, actor, reason: str = "") -> Registration:
     """Cancel a seat or waitlist place; a freed seat goes to the head of the waitlist at once.
+    The person is e-mailed: their own cancellation, an admin's (`actor`), or the portal's
+    (`actor=None`), with `reason` when given.
 
     Locks the event row. Idempotent: cancelling a cancelled registration changes nothing."""
     event = event_lock(event_id=registration.event_id)
     registration = Registration.objects.select_related("user").get(pk=registration.pk)
     if not registration.is_live:
         return registration
-    old_status = registration.status
-    registration.status = RegistrationStatus.CANCELLED
-    registration.cancelled_at = timezone.now()
-    registration.save(update_fields=["status", "cancelled_at"])
-    if actor is not None and actor.pk != registration.user_id:
-        audit_record(
-            actor=actor,
-            obj=event,
-            action="registration_cancelled",
-            changes={"registration": registration.pk, "status": [old_status, "cancelled"]},
+    if actor is None:
+        by = CANCELLED_BY_PORTAL  # no person: the portal itself (leaving the company, ...)
+    elif actor.pk == registration.user_id:
+        by = CANCELLED_BY_EMPLOYEE
+    else:
+        by = CANCELLED_BY_ADMIN
+    return _registration_cancel_locked(
+        event=event, registration=registration, actor=actor, by=by, reason=reason
+    )
+
+
+@transaction.atomic
+def registrations_cancel_members_only(*, user, partner, reason: str, now=None) -> list:
+    """Cancel `user`'s live registrations for future members-only events of `partner` once
+    they hold no active membership with it. Runs inside the caller's transaction (the
+    membership change); locks each event row after the membership rows (the lock order)."""
+    if membership_is_active(user=user, partner=partner):
+        return []
+    now = now or timezone.now()
+    live = (
+        Registration.objects.filter(
+            user=user,
+            status__in=LIVE_REGISTRATION_STATUSES,
+            event__partner=partner,
+            event__is_members_only=True,
+            event__status=EventStatus.PUBLISHED,
+            event__starts_at__gt=now,
         )
-    if old_status == RegistrationStatus.CONFIRMED:
-        _waitlist_promote(event=event)
-    return registration
+        .order_by("event_id", "pk")
+        .values_list("pk", "event_id")
+    )
+    cancelled = []
+    for registration_id, event_id in list(live):
+        event = event_lock(event_id=event_id)
+        registration = Registration.objects.select_related("user").get(pk=registration_id)
+        if registration.is_live:
+            cancelled.append(
+                _registration_cancel_locked(
+                    event=event,
+                    registration=registration,
+                    actor=None,
+                    by=CANCELLED_BY_PORTAL,
+                    reason=reason,
+                )
+            )
+    return cancelled
 
 
 # Admin changes ----------------------------------------------------------------------------
 
 
-def _announce(*, event: Event, kind: NotificationKind, key_part: str) -> int:
+def _shown(field: str, value, *, zone: zoneinfo.ZoneInfo) -> str:
+    """A changed value as the recipient reads it: instants in their own zone."""
+    if value is None or value == "":
+        return "–"
+    if field in ("starts_at", "ends_at"):
+        local = timezone.localtime(value, zone)
+        return f"{formats.date_format(local, 'l j F Y, H:i')} ({zone.key})"
+    if field == "format":
+        return str(EventFormat(value).label)
+    return str(value)
+
+
+def event_changes_for(*, changes: dict, user, event: Event, is_confirmed: bool) -> list[dict]:
+    """The announced fields that changed, old → new, as `user` reads them. The join link is
+    told only to seat holders."""
+    zone = _zone_for(user, event)
+    shown = []
+    for field in ANNOUNCED_FIELDS:
+        if field not in changes or (field == "join_url" and not is_confirmed):
+            continue
+        old, new = changes[field]
+        shown.append(
+            {
+                "field": str(Event._meta.get_field(field).verbose_name),
+                "old": _shown(field, old, zone=zone),
+                "new": _shown(field, new, zone=zone),
+            }
+        )
+    return shown
+
+
+def _announce(
+    *, event: Event, kind: NotificationKind, key_part: str, changes: dict | None = None
+) -> int:
+    """E-mail every live registrant; seat holders get the iTIP file (REQUEST with the new
+    SEQUENCE for a change, CANCEL for a cancellation)."""
     registrations = event.registrations.filter(
         status__in=LIVE_REGISTRATION_STATUSES
     ).select_related("user")
+    method = METHOD_CANCEL if kind == NotificationKind.EVENT_CANCELLED else METHOD_REQUEST
     count = 0
     for registration in registrations:
+        is_confirmed = registration.status == RegistrationStatus.CONFIRMED
         payload = event_payload(event=event, user=registration.user, registration=registration)
+        if changes is not None:
+            payload["changes"] = event_changes_for(
+                changes=changes, user=registration.user, event=event, is_confirmed=is_confirmed
+            )
+        if is_confirmed:
+            _with_calendar(payload, event, user=registration.user, method=method)
         notify_employee(
             user=registration.user,
             kind=kind,
@@ -283,35 +406,71 @@ def _announce(*, event: Event, kind: NotificationKind, key_part: str) -> int:
     return count
 
 
+def _clean_capacity(value):
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidEventChange(_("Capacity must be empty (no limit) or a whole number ≥ 0."))
+    return value
+
+
+def capacity_notice(*, event: Event, confirmed: int) -> str:
+    """What an admin is told after setting a capacity below the confirmed count."""
+    if event.capacity is None or event.capacity >= confirmed:
+        return ""
+    return _(
+        "%(confirmed)s people hold a seat and the capacity is now %(capacity)s: nobody loses "
+        "their seat; new registrations go to the waitlist until fewer than %(capacity)s hold one."
+    ) % {"confirmed": confirmed, "capacity": event.capacity}
+
+
 # Not durable: the admin calls it from save_model, inside the admin's own transaction.
 @transaction.atomic
 def event_update(*, event: Event, actor, data: dict, reason: str = "") -> Event:
     """Apply `data` (field -> new value) to the event, with its consequences: a change of time,
-    place or join link raises the calendar sequence and tells every live registrant; more
-    capacity promotes from the waitlist; status cancelled cancels. Locks the event row."""
+    place or join link raises the calendar sequence and tells every live registrant what
+    changed (with the updated calendar entry); a new start re-arms the reminder; more
+    capacity promotes from the waitlist, less never unseats anyone; status cancelled cancels.
+    Locks the event row. An invalid value raises InvalidEventChange, never anything else."""
     locked = event_lock(event_id=event.pk)
-    changes = {}
+    if "capacity" in data:
+        data = {**data, "capacity": _clean_capacity(data["capacity"])}
+    changes, raw_changes = {}, {}
     for field, value in data.items():
         if field not in EDITABLE_FIELDS:
             raise ValueError(f"{field} cannot be changed here")
         old = getattr(locked, field)
         if old != value:
             changes[field] = [audit_value(old), audit_value(value)]
+            raw_changes[field] = (old, value)
             setattr(locked, field, value)
     if not changes:
         return locked
     new_status = changes.get("status", [None, None])[1]
     if any(field in changes for field in CALENDAR_FIELDS) or new_status == EventStatus.CANCELLED:
         locked.sequence += 1
-    locked.full_clean()
+    if new_status == EventStatus.CANCELLED:
+        locked.cancelled_at = timezone.now()
+    try:
+        locked.full_clean()
+    except ValidationError as exc:
+        raise InvalidEventChange(" ".join(exc.messages)) from exc
     locked.save()
     if any(field in changes for field in SEARCH_FIELDS):
         event_search_refresh(events=Event.objects.filter(pk=locked.pk))
     audit_record(actor=actor, obj=locked, action="event_changed", changes=changes, reason=reason)
+    if "starts_at" in changes:
+        # Moved: whoever was reminded of the old time is reminded again before the new one.
+        locked.registrations.filter(reminder_sent_at__isnull=False).update(reminder_sent_at=None)
     if new_status == EventStatus.CANCELLED:
         _announce(event=locked, kind=NotificationKind.EVENT_CANCELLED, key_part="cancelled")
     elif any(field in changes for field in ANNOUNCED_FIELDS):
-        _announce(event=locked, kind=NotificationKind.EVENT_CHANGED, key_part="changed")
+        _announce(
+            event=locked,
+            kind=NotificationKind.EVENT_CHANGED,
+            key_part="changed",
+            changes=raw_changes,
+        )
     if "capacity" in changes or new_status == EventStatus.PUBLISHED:
         _waitlist_promote(event=locked)
     return locked
@@ -372,7 +531,8 @@ def event_reminders_send(*, now=None) -> int:
     """Remind confirmed registrants of events starting within EVENT_REMINDER_HOURS.
 
     Once only per registration: the `reminder_sent_at` compare-and-set and the outbox key
-    `reminder:<registration>` both guard it, so overlapping runs send nothing twice."""
+    `reminder:<registration>:<start>` both guard it, so overlapping runs send nothing twice;
+    moving the event clears `reminder_sent_at` and changes the start, which re-arms it."""
     now = now or timezone.now()
     horizon = now + timedelta(hours=settings.EVENT_REMINDER_HOURS)
     due = Registration.objects.filter(
@@ -399,7 +559,8 @@ def event_reminders_send(*, now=None) -> int:
                 user=registration.user,
                 kind=NotificationKind.EVENT_REMINDER,
                 payload=payload,
-                key=f"reminder:{registration.pk}",
+                # A moved event re-arms the reminder: a new start is a new reminder.
+                key=f"reminder:{registration.pk}:{int(registration.event.starts_at.timestamp())}",
             )
             sent += 1
     return sent

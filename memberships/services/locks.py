@@ -1,8 +1,10 @@
 """Row locks on the scarce things, in one place so that every service takes them the same way.
 
-Lock order, everywhere: sponsorship, then membership; an event on its own. Each function must
-run inside a transaction (the caller's `atomic(durable=True)` entry point), and locks only the
-named row (`of=("self",)`), never the related rows it preloads."""
+Lock order, everywhere: sponsorship, then membership, then events (a membership that ends
+cancels members-only registrations while it holds its locks); an event is never locked before
+a sponsorship or membership. Each function must run inside a transaction (the caller's
+`atomic(durable=True)` entry point), and locks only the named row (`of=("self",)`), never the
+related rows it preloads."""
 
 from __future__ import annotations
 

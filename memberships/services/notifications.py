@@ -429,14 +429,16 @@ def notification_create(
     partner: Partner | None = None,
     user=None,
     to_email: str = "",
+    recipient: NotificationRecipient | str | None = None,
 ) -> Notification:
     """Write one outbox row and queue its delivery once the surrounding transaction commits.
 
     Idempotent: a second call with the same key returns the existing row and queues nothing.
     `payload` must be JSON-serialisable (no lazy strings, no model instances)."""
-    recipient = (
-        NotificationRecipient.PARTNER if partner is not None else NotificationRecipient.EMPLOYEE
-    )
+    if recipient is None:
+        recipient = (
+            NotificationRecipient.PARTNER if partner is not None else NotificationRecipient.EMPLOYEE
+        )
     if not to_email and channel == NotificationChannel.EMAIL:
         to_email = partner.operations_email if partner is not None else user.email
     with transaction.atomic():
@@ -486,4 +488,16 @@ def notify_employee(*, user, kind: NotificationKind | str, payload: dict, key: s
         payload=payload,
         idempotency_key=key,
         user=user,
+    )
+
+
+def notify_programme(*, kind: NotificationKind | str, payload: dict, key: str) -> Notification:
+    """An e-mail to the programme team (SUPPORT_EMAIL). Idempotent per key."""
+    return notification_create(
+        kind=kind,
+        channel=NotificationChannel.EMAIL,
+        payload=payload,
+        idempotency_key=key,
+        to_email=settings.SUPPORT_EMAIL,
+        recipient=NotificationRecipient.PROGRAMME,
     )

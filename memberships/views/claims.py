@@ -50,11 +50,16 @@ def membership_claim(request):
     except MembershipError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(
-            request,
-            _("Thank you: your claim for %(name)s is in (%(status)s). We will e-mail you.")
-            % {"name": sponsorship.name, "status": membership.get_status_display()},
-        )
+        if membership.is_live and membership.renews_with_same_number:
+            text = _("Renewed for %(name)s: you keep your member number %(number)s.") % {
+                "name": sponsorship.name,
+                "number": membership.member_number,
+            }
+        else:
+            text = _(
+                "Thank you: your claim for %(name)s is in (%(status)s). We will e-mail you."
+            ) % {"name": sponsorship.name, "status": membership.get_status_display()}
+        messages.success(request, text)
     return redirect("memberships:membership")
 
 

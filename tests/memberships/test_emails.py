@@ -58,6 +58,7 @@ def test_membership_emails_render_for_every_kind(employee, admin_user):
         "partner_member_released",
         "partner_member_revoked",
         "seat_offered",
+        "seat_waitlist_joined",
     ]
     assert "TSPA-0042" in messages["membership_active"].body
     assert "Not in the team yet" in messages["membership_declined"].body

@@ -14,8 +14,10 @@ from memberships.schedules import BEAT_SCHEDULE, beat_schedule
 from memberships.tasks import (
     task_deliver_notification,
     task_expire_memberships,
+    task_remind_idle_claims,
     task_send_event_reminders,
     task_send_event_rosters,
+    task_send_renewal_notices,
 )
 from tests.factories import (
     EventFactory,
@@ -76,6 +78,8 @@ def test_beat_schedule_is_the_settings_schedule_and_names_registered_tasks(setti
         task_send_event_rosters.name,
         "memberships.purge_sessions",
         "memberships.apply_retention",
+        task_send_renewal_notices.name,
+        task_remind_idle_claims.name,
     } == scheduled
 
 

@@ -32,7 +32,7 @@ def _as_json(membership: Membership) -> dict:
         "member_number": membership.member_number,
         "previous_member_number": membership.previous_member_number,
         "sponsorship": membership.sponsorship.slug,
-        "member": membership.shared_data,
+        "member": membership.partner_data,
         "claimed_at": membership.claimed_at.isoformat(),
         "shared_at": membership.shared_at.isoformat() if membership.shared_at else None,
         "activated_at": membership.activated_at.isoformat() if membership.activated_at else None,

@@ -44,7 +44,7 @@ def _sponsorship_form(sponsorship, **overrides) -> dict:
         "contact_email": sponsorship.contact_email,
         "shared_fields": sponsorship.shared_fields,
         "consent_text": sponsorship.consent_text,
-        "consent_version": sponsorship.consent_version,
+        "consent_label": sponsorship.consent_label,
     }
     return data | overrides
 
@@ -63,11 +63,14 @@ def test_admin_sponsorship_edit_records_old_and_new_values(admin_client_sso, adm
     assert response.status_code == 302
     [entry] = AuditEntry.objects.filter(action="sponsorship_changed")
     assert entry.actor == admin_user
+    sponsorship.refresh_from_db()
     assert entry.changes == {
         "seats": [10, 12],
         "requires_approval": [False, True],
         "shared_fields": [["email", "name", "employee_id"], ["email", "name"]],
+        "consent_version": [entry.changes["consent_version"][0], sponsorship.consent_version],
     }
+    assert entry.changes["consent_version"][0] != sponsorship.consent_version
 
 
 def test_admin_sponsorship_save_without_change_records_nothing(admin_client_sso):

@@ -30,6 +30,7 @@ def _bulk(sponsorship, count: int) -> None:
             consent_version="v1",
             consent_text="ok",
             consented_at=sponsorship.created_at,
+            consent_fields=["email"],
             shared_data={"email": user.email},
         )
         for i, user in enumerate(users)

@@ -408,6 +408,7 @@ def test_waitlist_join_then_freed_seat_goes_to_first_in_line(employee):
     assert _kinds(user=employee) == [
         NotificationKind.MEMBERSHIP_RECEIVED,
         NotificationKind.SEAT_OFFERED,
+        NotificationKind.SEAT_WAITLIST_JOINED,
     ]
 
 

@@ -20,6 +20,7 @@ def make_active_membership(sponsorship, user, *, number, shared):
         consent_version="v1",
         consent_text="I agree.",
         consented_at=timezone.now(),
+        consent_fields=sorted(shared),
         shared_data=shared,
         activated_at=timezone.now(),
     )

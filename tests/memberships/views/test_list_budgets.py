@@ -189,6 +189,7 @@ def test_partner_api_list_runs_constant_queries(
             claimed_at=now + datetime.timedelta(seconds=n),
             shared_at=now,
             shared_data={"email": user.email},
+            consent_fields=["email"],
         )
         for n, user in enumerate(_users(item_count, "member"))
     )

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('memberships', '0002_event_search_vector_and_list_indexes'),
+        ('memberships', '0003_stay_true_over_time'),
     ]
 
     operations = [
