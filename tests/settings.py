@@ -39,3 +39,5 @@ CACHES["ratelimit"] = {
     "LOCATION": os.environ.get("RATELIMIT_REDIS_URL", "redis://127.0.0.1:6379/0"),
     "KEY_PREFIX": RATELIMIT_TEST_SESSION,
 }
+# The suite's webhook receivers listen on loopback; the tests of the address guard turn this off.
+WEBHOOK_ALLOW_PRIVATE = True

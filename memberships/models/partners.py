@@ -1,10 +1,12 @@
 import hashlib
 import secrets
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from ..enums import PartnerChannels
+from ..validators import validate_webhook_url
 
 
 class Partner(models.Model):
@@ -31,6 +33,14 @@ class Partner(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        # Here rather than in the field's validators: runs for the admin form and for every
+        # service that calls full_clean(), and needs no migration.
+        try:
+            validate_webhook_url(self.webhook_url)
+        except ValidationError as exc:
+            raise ValidationError({"webhook_url": exc.messages}) from exc
 
     def set_api_token(self) -> str:
         """Create a new API token, store only its hash and return the clear text once."""
