@@ -371,6 +371,9 @@ def env_rate(name: str, default: str) -> str:
     return value
 
 
+# Old signing keys still accepted while SECRET_KEY is rotated (sessions, signed links).
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
+
 # Counted in their own cache: Redis whenever REDIS_URL is set, so all web processes share them.
 CACHES["ratelimit"] = (
     {
