@@ -87,18 +87,17 @@ class NotificationAdmin(admin.ModelAdmin):
         "payload_pretty",
     )
     readonly_fields = fields
-    # What replaces `user`, `to_email` and the payload on a hidden notice.
-    hidden_fields = ("user", "to_email")
 
     def get_queryset(self, request):
         return with_well_being_flag(super().get_queryset(request))
 
     def get_fields(self, request, obj=None):
         if obj is not None and is_hidden_recipient(obj):
+            # The employee and their address give way to one "hidden" line.
             return tuple(
                 "hidden_recipient" if name == "user" else name
                 for name in self.fields
-                if name not in self.hidden_fields[1:]
+                if name != "to_email"
             )
         return self.fields
 
