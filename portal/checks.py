@@ -40,7 +40,8 @@ def check_production_settings(app_configs, **kwargs) -> list[checks.CheckMessage
                 id="portal.E003",
             )
         )
-    if settings.HTTPS and "redis" not in settings.CACHES["ratelimit"]["BACKEND"].lower():
+    rate_limit_cache = settings.CACHES.get(settings.RATELIMIT_USE_CACHE, {})
+    if settings.HTTPS and "redis" not in rate_limit_cache.get("BACKEND", "").lower():
         errors.append(
             checks.Error(
                 "Rate limits and the break-glass lockout are counted per process.",

@@ -36,7 +36,7 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 RATELIMIT_TEST_SESSION = f"portal-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 CACHES["ratelimit"] = {
     "BACKEND": "django.core.cache.backends.redis.RedisCache",
-    "LOCATION": os.environ.get("RATELIMIT_REDIS_URL", "redis://127.0.0.1:6379/0"),
+    "LOCATION": "redis://127.0.0.1:6379/0",
     "KEY_PREFIX": RATELIMIT_TEST_SESSION,
 }
 # The suite's webhook receivers listen on loopback; the tests of the address guard turn this off.
