@@ -7,22 +7,39 @@ IDP_DIR := tests/idp
 A11Y_DIR := tests/a11y
 DEV_ENV := DEBUG=true
 
-.PHONY: run test test-fast messages translations translations-check gettext install install-test idp-deps a11y-deps vendor-js screenshots chromium ops-tools scale-demo migrate seed lint format clean bench wrk redis-server
+.PHONY: run test test-fast messages translations translations-check gettext install install-test idp-deps a11y-deps vendor-js screenshots chromium ops-tools scale-demo migrate seed lint format clean bench wrk redis-server lock audit
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+# Every Python dependency, transitive ones included, is pinned with its hashes in
+# requirements.lock (runtime) and requirements-test.lock (runtime + the `test` extra, with
+# the same runtime versions). `make lock` regenerates both from pyproject.toml.
+$(VENV)/.installed-run: requirements.lock pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
+$(VENV)/.installed-test: requirements-test.lock pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements-test.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@ $(VENV)/.installed-run
 
 install: $(VENV)/.installed-run
 install-test: $(VENV)/.installed-test
+
+# One command after any change to the dependencies in pyproject.toml.
+LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --quiet
+lock: install-test
+	$(BIN)/uv pip compile pyproject.toml $(LOCK_FLAGS) -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra test $(LOCK_FLAGS) -c requirements.lock \
+		-o requirements-test.lock
+
+# Known vulnerabilities in the locked versions. Offline-tolerant: when the advisory service
+# cannot be reached, say so and carry on; a vulnerability found fails the build.
+audit: install-test
+	$(BIN)/python tests/audit_dependencies.py requirements-test.lock
 
 $(IDP_DIR)/node_modules/.package-lock.json: $(IDP_DIR)/package-lock.json
 	@command -v npm >/dev/null || { echo "npm is required (apt-get install nodejs npm)"; exit 1; }
@@ -123,7 +140,7 @@ format: install-test
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install-test idp-deps a11y-deps chromium ops-tools redis-server translations lint
+test: install-test idp-deps a11y-deps chromium ops-tools redis-server translations lint audit
 	$(BIN)/python -m pytest
 
 # Everything but the system tests (no browser, IdP or worker processes): the quick loop.

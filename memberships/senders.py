@@ -15,12 +15,19 @@ import smtplib
 import threading
 import time
 from collections.abc import Mapping
+from http import HTTPStatus
 from urllib.parse import urlsplit
 
 import requests
+from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from .exceptions import DeliveryFailed, DeliveryRejected
+from .validators import is_public_address, resolve
 
 SIGNATURE_VERSION = "v1"
 SECRET_PREFIX = "whsec_"  # noqa: S105 -- a prefix, not a secret
@@ -113,14 +120,86 @@ def verify_webhook(secret: str, headers: Mapping[str, str], body: bytes) -> bool
     return any(hmac.compare_digest(expected, candidate) for candidate in offered)
 
 
+# Webhook destinations: every connection resolves its host once, refuses it unless every
+# address is public (memberships.validators), and connects to the address it checked; there
+# is no second lookup, so a DNS answer that changes in between (rebinding) cannot redirect it.
+
+
+class AddressNotAllowed(NewConnectionError):
+    """The webhook host resolves to a loopback, private, link-local or other internal address."""
+
+
+class _CheckedAddressMixin:
+    def _new_conn(self):
+        host = self._dns_host
+        try:
+            addresses = resolve(host, self.port)
+        except OSError as exc:
+            raise NameResolutionError(host, self, exc) from exc
+        if not settings.WEBHOOK_ALLOW_PRIVATE and not all(map(is_public_address, addresses)):
+            raise AddressNotAllowed(self, f"{host} resolves to an internal address")
+        self._dns_host = addresses[0]  # connect to exactly what was checked
+        try:
+            return super()._new_conn()
+        finally:
+            self._dns_host = host  # TLS (SNI, certificate) and Host still use the name
+
+
+class _CheckedHTTPConnection(_CheckedAddressMixin, HTTPConnection):
+    pass
+
+
+class _CheckedHTTPSConnection(_CheckedAddressMixin, HTTPSConnection):
+    pass
+
+
+class _CheckedHTTPConnectionPool(HTTPConnectionPool):
+    ConnectionCls = _CheckedHTTPConnection
+
+
+class _CheckedHTTPSConnectionPool(HTTPSConnectionPool):
+    ConnectionCls = _CheckedHTTPSConnection
+
+
+class CheckedAddressAdapter(HTTPAdapter):
+    """A requests adapter whose connections go only to checked addresses."""
+
+    def init_poolmanager(self, *args, **kwargs) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _CheckedHTTPConnectionPool,
+            "https": _CheckedHTTPSConnectionPool,
+        }
+
+
+def webhook_session() -> requests.Session:
+    """A session for webhooks: checked addresses only, and no proxy from the environment
+    (a proxy would connect on our behalf, past the check)."""
+    session = requests.Session()
+    session.trust_env = False
+    adapter = CheckedAddressAdapter(max_retries=0)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+def _is_address_refusal(exc: requests.ConnectionError) -> bool:
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, AddressNotAllowed)
+
+
 def send_webhook(
     url: str, secret: str, idempotency_key: str, body_bytes: bytes, timeout: float
 ) -> int:
-    """POST `body_bytes` to `url`, signed with `secret`; return the HTTP status on 2xx."""
+    """POST `body_bytes` to `url`, signed with `secret`; return the HTTP status on 2xx.
+
+    Errors name the status and its standard reason, never the response body."""
     if not url:
         raise DeliveryRejected("the partner has no webhook URL")
     if not secret:
         raise DeliveryRejected("the partner has no webhook signing secret")
+    if settings.HTTPS and not url.startswith("https://"):
+        raise DeliveryRejected("the webhook URL is not https")
     headers = webhook_headers(secret=secret, webhook_id=idempotency_key, body=body_bytes)
     try:
         response = _session(url).post(
@@ -128,13 +207,21 @@ def send_webhook(
         )
     except requests.Timeout as exc:
         raise DeliveryFailed(f"webhook timed out after {timeout:g} s") from exc
+    except requests.ConnectionError as exc:
+        if _is_address_refusal(exc):
+            raise DeliveryRejected("webhook refused: the host is an internal address") from exc
+        raise DeliveryFailed(f"webhook connection failed: {type(exc).__name__}") from exc
     except requests.RequestException as exc:
         # The exception text names the URL and the reason, never the headers.
         raise DeliveryFailed(f"webhook connection failed: {type(exc).__name__}") from exc
     status = response.status_code
     if 200 <= status < 300:
         return status
-    detail = f"webhook answered HTTP {status}: {response.text[:200]}"
+    try:
+        reason = HTTPStatus(status).phrase
+    except ValueError:
+        reason = "non-standard status"
+    detail = f"webhook answered HTTP {status}: {reason}"
     if status >= 500 or status in RETRYABLE_HTTP_STATUSES:
         raise DeliveryFailed(detail)
     raise DeliveryRejected(detail)
@@ -149,7 +236,8 @@ def _session(url: str) -> requests.Session:
         sessions = _http.sessions = {}
     session = sessions.get(origin)
     if session is None:
-        session = sessions[origin] = requests.Session()
+        # Reused connections stay pinned to the address checked when they were opened.
+        session = sessions[origin] = webhook_session()
     return session
 
 

@@ -15,25 +15,32 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from memberships.enums import NotificationStatus
 from memberships.models import Notification
 
+from .ratelimits import breakglass_failed, breakglass_locked_for, too_many_requests
+
 # Set in the session by an SSO sign-in (portal/signals.py): the admin admits staff only
 # through SSO, or through the break-glass password + TOTP below.
 SSO_SESSION_KEY = "portal_signed_in_with_sso"
 
 
 class BreakGlassAuthenticationForm(OTPAdminAuthenticationForm):
-    """Password + TOTP, and only for a superuser that has a confirmed TOTP device."""
+    """Password + TOTP, and only for a superuser that has a confirmed TOTP device.
+
+    Every refusal gives the same message, whichever part was wrong (user name, password,
+    code, or an account that is not the break-glass one): a distinct "wrong code" would
+    confirm the password without the second factor."""
 
     error_messages = {
         **OTPAdminAuthenticationForm.error_messages,
-        "not_break_glass": _(
-            "Password sign-in is only for the break-glass administrator. Staff sign in with SSO."
+        "refused": _(
+            "Sign-in refused: the user name, password and authenticator code do not match the "
+            "break-glass administrator. Staff sign in with SSO."
         ),
     }
 
     def confirm_login_allowed(self, user) -> None:
         super().confirm_login_allowed(user)
         if not user.is_superuser or not any(devices_for_user(user, confirmed=True)):
-            raise ValidationError(self.error_messages["not_break_glass"], code="not_break_glass")
+            raise ValidationError(self.error_messages["refused"], code="refused")
 
     def _chosen_device(self, user):
         # The break-glass account has exactly one TOTP device (breakglass_totp replaces it), so
@@ -44,10 +51,13 @@ class BreakGlassAuthenticationForm(OTPAdminAuthenticationForm):
         )
 
     def clean(self):
-        cleaned = super().clean()
+        refused = ValidationError(self.error_messages["refused"], code="refused")
         if not self.cleaned_data.get("otp_token"):
-            raise ValidationError(_("Enter the code from your authenticator app."), code="token")
-        return cleaned
+            raise refused  # before the password is even checked
+        try:
+            return super().clean()
+        except ValidationError as exc:
+            raise refused from exc
 
 
 def signed_in_with_sso(request) -> bool:
@@ -90,6 +100,20 @@ class PortalAdminSite(admin.AdminSite):
             ),
             *super().get_urls(),
         ]
+
+    def login(self, request, extra_context=None):
+        """The break-glass sign-in, with a lockout: after BREAKGLASS_MAX_FAILURES failures
+        for one user name or from one address, every attempt (right or wrong) gets a 429
+        until the window of BREAKGLASS_LOCKOUT_SECONDS ends."""
+        if request.method != "POST":
+            return super().login(request, extra_context)
+        locked_for = breakglass_locked_for(request)
+        if locked_for is not None:
+            return too_many_requests(request, seconds=locked_for)
+        response = super().login(request, extra_context)
+        if response.status_code != 302:  # a sign-in succeeds only by redirecting
+            breakglass_failed(request)
+        return response
 
     def has_permission(self, request) -> bool:
         user = request.user

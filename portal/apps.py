@@ -9,7 +9,7 @@ class PortalConfig(AppConfig):
     verbose_name = _("Portal")
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401, PLC0415 -- registers receivers once apps are ready
+        from . import checks, signals  # noqa: F401, PLC0415 -- registers receivers and checks
 
 
 class PortalAdminConfig(admin_apps.AdminConfig):

@@ -37,3 +37,20 @@ class UserLanguageMiddleware:
             translation.activate(language)
             request.LANGUAGE_CODE = language
         return self.get_response(request)
+
+
+class SecurityHeadersMiddleware:
+    """`Permissions-Policy` on every response, and `Cache-Control: private, no-store` on every
+    response to a signed-in person (a shared cache or the browser's back button must not keep
+    their pages). A view that set its own Cache-Control keeps it (the calendar feed)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
+            response["Cache-Control"] = "private, no-store"
+        return response

@@ -3,6 +3,7 @@
 written to files). Every variable is listed, with its default, in README.md."""
 
 import os
+import re
 import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -104,6 +105,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "portal.observability.RequestContextMiddleware",  # request id, logs, metrics: first
     "django.middleware.security.SecurityMiddleware",
+    "portal.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -385,6 +387,55 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://", "redis+socket://")):
 
 # Events
 EVENT_REMINDER_HOURS = env_int("EVENT_REMINDER_HOURS", 24)  # how long before the start
+
+# Security hardening: rate limits, the break-glass lockout, webhook destinations, API bodies.
+# Rate limits are fixed windows, "<count>/<period>" with the period in s, m, h or d and an
+# optional multiple ("10/15m"); a malformed one stops the process at start-up.
+_RATE_FORMAT = re.compile(r"^\d+/\d*[smhd]$")
+
+
+def env_rate(name: str, default: str) -> str:
+    value = env_str(name, default).strip()
+    if not _RATE_FORMAT.match(value):
+        raise ImproperlyConfigured(f"{name} must look like 10/m or 30/h, not {value!r}")
+    return value
+
+
+# Old signing keys still accepted while SECRET_KEY is rotated (sessions, signed links).
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
+
+# Counted in their own cache: Redis whenever REDIS_URL is set, so all web processes share them.
+CACHES["ratelimit"] = (
+    {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "ratelimit",
+    }
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ratelimit"}
+)
+RATELIMIT_USE_CACHE = "ratelimit"
+# Which request.META entry holds the client address: REMOTE_ADDR, or e.g. HTTP_X_REAL_IP when
+# a proxy you control sets that header.
+RATELIMIT_IP_META_KEY = env_str("RATE_LIMIT_IP_META_KEY", "REMOTE_ADDR")
+RATE_LIMIT_MEMBERSHIP = env_rate("RATE_LIMIT_MEMBERSHIP", "10/h")  # per person
+RATE_LIMIT_EVENTS = env_rate("RATE_LIMIT_EVENTS", "30/h")  # per person
+RATE_LIMIT_PARTNER_API_IP = env_rate("RATE_LIMIT_PARTNER_API_IP", "300/m")
+RATE_LIMIT_PARTNER_API_TOKEN = env_rate("RATE_LIMIT_PARTNER_API_TOKEN", "300/m")
+BREAKGLASS_MAX_FAILURES = env_int("BREAKGLASS_MAX_FAILURES", 10)
+BREAKGLASS_LOCKOUT_SECONDS = env_int("BREAKGLASS_LOCKOUT_SECONDS", 15 * 60)
+# Partner webhooks may point at loopback, private or link-local addresses only when this is on
+# (local development against a receiver on this machine).
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
+# Partner API request bodies: larger or more deeply nested JSON is a 400.
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 64 * 1024)
+API_MAX_JSON_DEPTH = env_int("API_MAX_JSON_DEPTH", 8)
+# Browser features no page of the portal uses, switched off for every page.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), "
+    "magnetometer=(), microphone=(), payment=(), publickey-credentials-get=(), usb=()"
+)
+
 
 # Memberships over time: renewal notices and idle claims
 RENEWAL_NOTICE_DAYS = env_int("RENEWAL_NOTICE_DAYS", 30)  # before a term ends

@@ -1,9 +1,26 @@
 """Personas and helpers shared by every test."""
 
+import itertools
+
 import pytest
 
 from portal.admin_site import SSO_SESSION_KEY
 from tests.factories import PartnerFactory, UserFactory
+
+_test_numbers = itertools.count()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(settings):
+    """Each test counts its rate limits from zero, under its own key prefix in Redis (keys
+    expire on their own; nothing is ever flushed)."""
+    settings.CACHES = {
+        **settings.CACHES,
+        "ratelimit": {
+            **settings.CACHES["ratelimit"],
+            "KEY_PREFIX": f"{settings.RATELIMIT_TEST_SESSION}-{next(_test_numbers)}",
+        },
+    }
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """Test settings: the real settings plus what only tests need."""
 
 import os
+import uuid
 
 import dj_database_url
 
@@ -29,3 +30,14 @@ WHITENOISE_AUTOREFRESH = True
 ALLOWED_EMAIL_DOMAINS = ["example.com"]
 STAFF_GROUPS = ["portal-admins"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Rate limits are counted in the real Redis (shared with other projects on this machine), under
+# a prefix of their own per test session; tests/conftest.py gives every test a fresh prefix.
+RATELIMIT_TEST_SESSION = f"portal-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+CACHES["ratelimit"] = {
+    "BACKEND": "django.core.cache.backends.redis.RedisCache",
+    "LOCATION": "redis://127.0.0.1:6379/0",
+    "KEY_PREFIX": RATELIMIT_TEST_SESSION,
+}
+# The suite's webhook receivers listen on loopback; the tests of the address guard turn this off.
+WEBHOOK_ALLOW_PRIVATE = True

@@ -68,4 +68,6 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} → {self.to_email or self.partner or self.user}"
+        # No address or name: the admin shows this in titles and breadcrumbs, and a notice
+        # about a well-being session must not say who received it.
+        return f"{self.get_kind_display()} #{self.pk}"

@@ -7,6 +7,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from portal.ratelimits import rate_limit
+
 from ..exceptions import AlreadyMember, MembershipError
 from ..forms.claims import ClaimForm, ReleaseForm, WaitlistLeaveForm
 from ..models import Membership
@@ -33,6 +35,7 @@ def membership_page(request):
 
 @login_required
 @require_POST
+@rate_limit("membership", rate_setting="RATE_LIMIT_MEMBERSHIP")
 def membership_claim(request):
     form = ClaimForm(request.POST)
     if not form.is_valid():
@@ -65,6 +68,7 @@ def membership_claim(request):
 
 @login_required
 @require_POST
+@rate_limit("membership", rate_setting="RATE_LIMIT_MEMBERSHIP")
 def membership_waitlist(request):
     form = ClaimForm(request.POST)
     if not form.is_valid():
@@ -87,6 +91,7 @@ def membership_waitlist(request):
 
 @login_required
 @require_POST
+@rate_limit("membership", rate_setting="RATE_LIMIT_MEMBERSHIP")
 def membership_waitlist_leave(request):
     form = WaitlistLeaveForm(request.POST)
     if not form.is_valid():
@@ -100,6 +105,7 @@ def membership_waitlist_leave(request):
 
 @login_required
 @require_POST
+@rate_limit("membership", rate_setting="RATE_LIMIT_MEMBERSHIP")
 def membership_release(request, public_id):
     """First POST shows the confirmation page (no JavaScript needed); the confirmed POST
     releases. Someone else's membership is a 404."""

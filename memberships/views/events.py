@@ -12,6 +12,8 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from portal.ratelimits import rate_limit
+
 from ..enums import RegistrationStatus, ResourceKind
 from ..exceptions import MembershipError
 from ..forms.events import EventFilterForm, ResourceFilterForm
@@ -92,6 +94,7 @@ def event_detail(request, slug):
 
 @login_required
 @require_POST
+@rate_limit("events", rate_setting="RATE_LIMIT_EVENTS")
 def event_register(request, slug):
     event = _get_event_or_404(request, slug)
     try:
@@ -112,6 +115,7 @@ def event_register(request, slug):
 
 @login_required
 @require_POST
+@rate_limit("events", rate_setting="RATE_LIMIT_EVENTS")
 def event_cancel(request, slug):
     event = _get_event_or_404(request, slug)
     registration = _own_registration(event)

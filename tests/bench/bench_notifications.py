@@ -243,6 +243,7 @@ def main() -> None:
             "VAR_DIR": str(workdir / "var"),
             "SECRET_KEY": "bench-secret-key-not-for-production-0123456789abcdef",
             "LOG_LEVEL": "WARNING",
+            "WEBHOOK_ALLOW_PRIVATE": "true",  # the receiver listens on loopback
         }
     )
     try:

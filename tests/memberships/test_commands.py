@@ -4,6 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from memberships.models import Partner, RosterEntry, Sponsorship
+from memberships.services.partners import partner_authenticate
 from tests.factories import SponsorshipFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
@@ -20,7 +21,8 @@ def test_partner_token_prints_a_token_once_and_stores_its_hash(partner):
     partner.refresh_from_db()
     assert token.startswith(f"{partner.slug}.")
     assert token not in partner.api_token_hash
-    assert partner.check_api_token(token) is True
+    assert partner.api_token_hash.startswith("sha256$")
+    assert partner_authenticate(token=token) == partner
 
 
 def test_partner_token_unknown_partner_fails():

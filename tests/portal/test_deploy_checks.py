@@ -39,6 +39,7 @@ PRODUCTION_ENV = {
     "OIDC_SERVER_URL": "https://sso.example.com",
     "OIDC_CLIENT_ID": "portal",
     "OIDC_CLIENT_SECRET": "from-the-secret-store",
+    "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
 }
 
 
@@ -61,3 +62,20 @@ def test_a_mistyped_boolean_stops_the_process():
 
     assert result.returncode != 0
     assert "DEBUG must be true or false" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("override", "check_id"),
+    [
+        ({"OIDC_CLIENT_SECRET": "portal-demo-secret"}, "portal.E001"),
+        ({"OIDC_SERVER_URL": "http://sso.example.com"}, "portal.E002"),
+        ({"EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend"}, "portal.E003"),
+        ({"REDIS_URL": ""}, "portal.E004"),
+    ],
+)
+def test_check_deploy_fails_on_a_demo_or_unsafe_setting(override, check_id):
+    result = run_check({**PRODUCTION_ENV, **override})
+
+    assert result.returncode == 1
+    assert f"({check_id})" in result.stderr
+    assert "identified 1 issue" in result.stderr

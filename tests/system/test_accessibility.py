@@ -23,7 +23,7 @@ def _employee():
     return UserFactory(name="Alex Morgan", email="alex@example.com", idp_groups=["trust-safety"])
 
 
-ERROR_STATUS = {"not-found": 404, "forbidden": 403, "server-error": 500}
+ERROR_STATUS = {"not-found": 404, "forbidden": 403, "too-many-requests": 429, "server-error": 500}
 
 EMPLOYEE_PAGES = {
     "home": lambda data: reverse("home"),
@@ -40,6 +40,7 @@ EMPLOYEE_PAGES = {
     "privacy": lambda data: reverse("privacy"),
     "not-found": lambda data: "/no-such-page/",
     "forbidden": lambda data: "/__tests__/forbidden/",
+    "too-many-requests": lambda data: "/__tests__/rate-limited/",
     "server-error": lambda data: "/__tests__/broken/",
 }
 

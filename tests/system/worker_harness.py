@@ -192,6 +192,7 @@ def worker_env(*, database_name: str, broker_url: str, var_dir: Path, **extra: s
             "NOTIFICATION_RETRY_BASE_SECONDS": "1",
             "NOTIFICATION_SWEEP_GRACE_SECONDS": "0",
             "NOTIFICATION_SEND_TIMEOUT": "10",
+            "WEBHOOK_ALLOW_PRIVATE": "true",  # the test receivers listen on loopback
             "LOG_LEVEL": "INFO",
         }
     )

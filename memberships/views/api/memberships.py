@@ -2,7 +2,6 @@
 list for reconciliation. Only memberships whose details were sent to the partner exist here;
 another partner's membership is a 404, as is a pending claim not yet shared."""
 
-import json
 import uuid
 
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
@@ -14,7 +13,7 @@ from ...enums import MembershipStatus
 from ...exceptions import MembershipError
 from ...models import Membership
 from ...services.claims import membership_activate
-from .auth import json_error, partner_api_view
+from .auth import BadBody, json_body, json_error, partner_api_view
 
 PAGE_SIZE = 100
 
@@ -48,9 +47,9 @@ def membership_activate_api(request, public_id: uuid.UUID, *, partner):
     if membership is None:
         return json_error(_("No such membership."), status=404)
     try:
-        body = json.loads(request.body or b"")
-    except (ValueError, UnicodeDecodeError):
-        return json_error(_("The body must be JSON."), status=400)
+        body = json_body(request)
+    except BadBody as exc:
+        return json_error(exc.message, status=400)
     number = body.get("member_number") if isinstance(body, dict) else None
     if not isinstance(number, str) or not number.strip() or len(number.strip()) > 64:
         return json_error(_('Send {"member_number": "..."} with 1 to 64 characters.'), status=400)
