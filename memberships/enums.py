@@ -44,6 +44,7 @@ class NotificationKind(models.TextChoices):
     MEMBERSHIP_REVOKED = "membership_revoked", _("Employee: membership revoked")
     MEMBERSHIP_EXPIRED = "membership_expired", _("Employee: membership expired")
     SEAT_OFFERED = "seat_offered", _("Employee: seat offered from the waitlist")
+    MEMBERSHIP_GRACE = "membership_grace", _("Employee: no longer eligible, membership ends soon")
     # To the employee: events
     REGISTRATION_CONFIRMED = "registration_confirmed", _("Employee: registration confirmed")
     REGISTRATION_WAITLISTED = "registration_waitlisted", _("Employee: waitlisted")

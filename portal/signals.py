@@ -15,6 +15,9 @@ def remember_sso_sign_in(sender, request, user, **kwargs) -> None:
     # The admin lets staff in only after SSO (or the break-glass password + TOTP).
     if kwargs.get("sociallogin") is not None:
         request.session[SSO_SESSION_KEY] = True
+    if user.is_staff:
+        # An admin's sign-in is short-lived: at most STAFF_SESSION_AGE, whatever the default.
+        request.session.set_expiry(min(settings.STAFF_SESSION_AGE, settings.SESSION_COOKIE_AGE))
 
 
 @receiver(post_migrate)

@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from . import views
 
@@ -8,6 +8,10 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("privacy/", views.privacy, name="privacy"),
     path("admin/", admin.site.urls),
+    # allauth's third-party sign-up form and account connections: one IdP identity per
+    # account, created only from vetted claims, so these pages do not exist here.
+    re_path(r"^accounts/3rdparty/(?:signup/)?$", views.not_found),
+    path("scim/v2/", include("portal.scim.urls")),
     path("accounts/", include("allauth.urls")),
     path("", include("memberships.urls")),
 ]

@@ -3,7 +3,7 @@ import logging
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import HttpResponseServerError, JsonResponse
+from django.http import Http404, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 from django.views.decorators.cache import never_cache
@@ -45,6 +45,10 @@ def home(request):
 def privacy(request):
     """Public: the footer links here from every page, the sign-in page included."""
     return render(request, "portal/privacy.html")
+
+
+def not_found(request, *args, **kwargs):
+    raise Http404
 
 
 def server_error(request):

@@ -2,8 +2,9 @@
 
 Seats are scarce: every operation that takes or frees one locks the sponsorship row first
 (then the membership row), so counts are exact under concurrency and locks are always taken
-in the same order. Each change writes its audit entry and its notifications in the same
-transaction."""
+in the same order. A claim locks the claimant's user row before any of them, as leaving
+the company does, so a claim in flight and a deprovisioning happen one after the other.
+Each change writes its audit entry and its notifications in the same transaction."""
 
 from __future__ import annotations
 
@@ -21,11 +22,19 @@ from ..exceptions import (
     ConsentRequired,
     InvalidTransition,
     MembershipError,
+    NotEligible,
     SeatsExhausted,
 )
 from ..models import Membership, SeatWaitlistEntry, Sponsorship
 from .audit import audit_record
-from .eligibility import ELIGIBLE, eligibility_check, eligibility_code, seats_used
+from .eligibility import (
+    ELIGIBLE,
+    INACTIVE,
+    eligibility_check,
+    eligibility_code,
+    eligibility_reason,
+    seats_used,
+)
 from .notifications import notify_employee, notify_partner
 
 MEMBER_NUMBER_MAX_LENGTH = 64
@@ -180,6 +189,19 @@ def _membership_create(
     return membership
 
 
+def _lock_active_user(*, user, sponsorship: Sponsorship) -> None:
+    """Lock the claimant's row and re-read whether the account is still active: someone
+    being deprovisioned holds this lock until their revocations are committed."""
+    still_active = list(
+        type(user)
+        .objects.select_for_update(no_key=True)
+        .filter(pk=user.pk, is_active=True)
+        .values_list("pk", flat=True)
+    )
+    if not still_active:
+        raise NotEligible(eligibility_reason(code=INACTIVE, sponsorship=sponsorship))
+
+
 def _lock_for_consenting_non_member(*, user, sponsorship: Sponsorship, consent_version: str):
     """The checks shared by claiming and joining the waitlist: consent to the current text,
     eligibility (no lock needed), then the sponsorship lock, then no live membership yet.
@@ -188,6 +210,7 @@ def _lock_for_consenting_non_member(*, user, sponsorship: Sponsorship, consent_v
     if not consent_version:
         raise ConsentRequired()
     eligibility_check(user=user, sponsorship=sponsorship)
+    _lock_active_user(user=user, sponsorship=sponsorship)
     sponsorship = _lock_sponsorship(sponsorship_id=sponsorship.pk)
     if consent_version != sponsorship.consent_version:
         raise ConsentRequired(

@@ -204,17 +204,8 @@ def _waitlist_promote(*, event: Event) -> list[Registration]:
     return heads
 
 
-@transaction.atomic(durable=True)
-def registration_cancel(*, registration: Registration, actor) -> Registration:
-    """Cancel a seat or waitlist place; a freed seat goes to the head of the waitlist at once.
-
-    Locks the event row. Idempotent: cancelling a cancelled registration changes nothing."""
-    event = (
-        Event.objects.select_for_update().select_related("partner").get(pk=registration.event_id)
-    )
-    registration = Registration.objects.select_related("user").get(pk=registration.pk)
-    if not registration.is_live:
-        return registration
+def _registration_cancel_locked(*, registration: Registration, event: Event, actor) -> Registration:
+    """Cancel one live registration of `event` (the caller holds the event lock)."""
     old_status = registration.status
     registration.status = RegistrationStatus.CANCELLED
     registration.cancelled_at = timezone.now()
@@ -229,6 +220,50 @@ def registration_cancel(*, registration: Registration, actor) -> Registration:
     if old_status == RegistrationStatus.CONFIRMED:
         _waitlist_promote(event=event)
     return registration
+
+
+@transaction.atomic(durable=True)
+def registration_cancel(*, registration: Registration, actor) -> Registration:
+    """Cancel a seat or waitlist place; a freed seat goes to the head of the waitlist at once.
+
+    Locks the event row. Idempotent: cancelling a cancelled registration changes nothing."""
+    event = (
+        Event.objects.select_for_update().select_related("partner").get(pk=registration.event_id)
+    )
+    registration = Registration.objects.select_related("user").get(pk=registration.pk)
+    if not registration.is_live:
+        return registration
+    return _registration_cancel_locked(registration=registration, event=event, actor=actor)
+
+
+@transaction.atomic
+def registrations_cancel_future_for_user(*, user, actor=None) -> list[Registration]:
+    """Cancel every live registration of `user` for events not yet started, promoting each
+    event's waitlist, inside the caller's transaction (someone leaving the company).
+
+    Locks the events in id order. Idempotent: a second call cancels nothing."""
+    now = timezone.now()
+    event_ids = sorted(
+        set(
+            Registration.objects.filter(
+                user=user, status__in=LIVE_REGISTRATION_STATUSES, event__starts_at__gt=now
+            ).values_list("event_id", flat=True)
+        )
+    )
+    cancelled = []
+    for event in (
+        Event.objects.select_for_update(of=("self",))
+        .select_related("partner")
+        .filter(pk__in=event_ids)
+        .order_by("pk")
+    ):
+        for registration in event.registrations.select_related("user").filter(
+            user=user, status__in=LIVE_REGISTRATION_STATUSES
+        ):
+            cancelled.append(
+                _registration_cancel_locked(registration=registration, event=event, actor=actor)
+            )
+    return cancelled
 
 
 # Admin changes ----------------------------------------------------------------------------
