@@ -253,7 +253,7 @@ def scim_group_save(
         scim_group.version += 1
     scim_group.display_name = display_name
     scim_group.external_id = _text(data.get("externalId"), "externalId")
-    scim_group.data = {k: v for k, v in data.items() if k not in {"id", "meta", "members"}}
+    scim_group.data = {k: v for k, v in data.items() if k not in {"id", "meta"}}
     scim_group.save()
     scim_group.members.set(members)
     after = set(members)

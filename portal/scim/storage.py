@@ -12,7 +12,6 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 from scim2_models import (
-    InvalidFilterException,
     NotFoundException,
     PreconditionFailedException,
     Resource,
@@ -56,8 +55,6 @@ def user_resource(row: ScimUser) -> Resource[Any]:
     data["userName"] = row.user_name
     if row.external_id:
         data["externalId"] = row.external_id
-    if row.user is not None:
-        data["active"] = row.user.is_active
     groups = [
         {"value": str(g.scim_id), "display": g.display_name, "$ref": f"Groups/{g.scim_id}"}
         for g in row.scim_groups.all()
@@ -74,14 +71,16 @@ def group_resource(row: ScimGroup) -> Resource[Any]:
     data["displayName"] = row.display_name
     if row.external_id:
         data["externalId"] = row.external_id
+    # The members as the IdP last sent them (display, type), limited to those still present.
+    current = {str(m.scim_id): m for m in row.members.all()}
+    sent = {m.get("value"): m for m in data.pop("members", []) if isinstance(m, dict)}
     members = [
         {
-            "value": str(m.scim_id),
-            "display": m.user_name,
-            "$ref": f"Users/{m.scim_id}",
-            "type": "User",
+            **sent.get(value, {"display": member.user_name, "type": "User"}),
+            "value": value,
+            "$ref": f"Users/{value}",
         }
-        for m in row.members.all()
+        for value, member in current.items()
     ]
     if members:
         data["members"] = members
@@ -177,7 +176,7 @@ class PortalStorage(ScimStorage):
         position: Any = None,
     ) -> SearchPage:
         if len(resource_types) != 1:
-            raise InvalidFilterException(detail="search one resource type at a time")
+            return self._search_all(resource_types, search_request)
         resource_type = resource_types[0]
         is_user = resource_type.name == "User"
         rows = self._users() if is_user else self._groups()
@@ -198,6 +197,18 @@ class PortalStorage(ScimStorage):
         total = rows.count()
         page = rows[start:] if count is None else rows[start : start + count]
         return SearchPage(total, [self._resource(resource_type, row) for row in page])
+
+    def _search_all(self, resource_types, search_request) -> SearchPage:
+        """A search at the root (every resource type), evaluated by scim2-models."""
+        found = []
+        for resource_type in resource_types:
+            rows = self._users() if resource_type.name == "User" else self._groups()
+            found.extend(self._resource(resource_type, row) for row in rows)
+        if search_request.filter is not None:
+            found = [r for r in found if search_request.filter.match(r)]
+        start = search_request.start_index_0 or 0
+        stop = None if search_request.count is None else start + search_request.count
+        return SearchPage(len(found), found[start:stop])
 
     def create(self, resource_type: ResourceType, resource: Resource[Any]) -> Resource[Any]:
         data = _dump(resource)
