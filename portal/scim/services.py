@@ -185,8 +185,8 @@ def scim_user_save(
             provisioning.user_deprovision(user=user, actor_label=label)
         elif old_active is False and fields["is_active"]:
             provisioning.user_reactivate(user=user, actor_label=label)
-        if is_new:
-            groups_refresh(users=[user])
+    # A new resource has no groups yet: the IdP pushes them next, and only a group change
+    # re-evaluates the person (so nobody is told "your membership ends" in between).
     return scim_user
 
 

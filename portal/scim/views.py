@@ -39,6 +39,13 @@ def _bool_of(value):
     return value
 
 
+def _member(member):
+    if isinstance(member, dict) and "displayName" in member and "display" not in member:
+        member = {**member, "display": member["displayName"]}
+        del member["displayName"]
+    return member
+
+
 def normalize_patch(body: dict) -> dict:
     """Rewrite the PATCH dialects of Entra ID and Okta into RFC 7644 §3.5.2 operations:
 
@@ -48,7 +55,8 @@ def normalize_patch(body: dict) -> dict:
       `name.givenName` and extension URNs as keys there), without read-only keys (Okta
       sends `id` back when renaming a group);
     - `remove` on `members` with a value list (Entra) removes only those members, where the
-      RFC would remove every member."""
+      RFC would remove every member;
+    - a member's `displayName` (Entra) is the RFC's `display`."""
     operations = body.get("Operations")
     if not isinstance(operations, list):
         return body
@@ -79,6 +87,8 @@ def normalize_patch(body: dict) -> dict:
                         break
                     rewritten.append({"op": op, "path": f'members[value eq "{member_id}"]'})
                 continue
+        if isinstance(path, str) and path.lower() == "members" and isinstance(value, list):
+            value = [_member(member) for member in value]
         rewritten_op = {"op": op, "path": path}
         if "value" in operation:
             rewritten_op["value"] = value
