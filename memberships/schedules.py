@@ -23,4 +23,10 @@ BEAT_SCHEDULE = {
     **NOTIFICATIONS_BEAT_SCHEDULE,
     **CLAIMS_BEAT_SCHEDULE,
     **EVENTS_BEAT_SCHEDULE,
+    # Memberships of people who stopped being eligible, once their grace period ran out
+    # (ELIGIBILITY_GRACE_DAYS; portal/provisioning.py). Daily at 02:45: https://crontab.guru/#45_2_*_*_*
+    "end-eligibility-graces": {
+        "task": "portal.end_eligibility_graces",
+        "schedule": crontab(minute="45", hour="2"),
+    },
 }

@@ -1,6 +1,7 @@
 """allauth adapters: they translate allauth's objects and delegate the rules to services."""
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.models import EmailAddress
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.providers.base import AuthProcess
@@ -63,6 +64,11 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             raise ImmediateHttpResponse(
                 refusal_response(request, str(refusal.message), status=403)
             ) from None
+        # allauth signs new people up with the addresses the provider reported; make that the
+        # one vetted address, whatever the protocol's own mapping found.
+        sociallogin.email_addresses = [
+            EmailAddress(email=claims.email, verified=True, primary=True)
+        ]
         if user is not None:
             services.user_sync_from_idp(user=user, claims=claims)
 

@@ -415,30 +415,33 @@ def _saml_idp_settings() -> dict:
     }
 
 
-if SAML_ENABLED:
-    INSTALLED_APPS.append("allauth.socialaccount.providers.saml")
-    SOCIALACCOUNT_PROVIDERS["saml"] = {
-        "APPS": [
-            {
-                "name": SAML_PROVIDER_NAME,
-                "provider_id": SAML_ORGANIZATION_SLUG,
-                "client_id": SAML_ORGANIZATION_SLUG,
-                "settings": {
-                    # Every attribute is kept in extra_data; portal/services.py maps them.
-                    "attribute_mapping": {"uid": SAML_ATTRIBUTE_SUBJECT},
-                    "idp": _saml_idp_settings(),
-                    "advanced": {
-                        "strict": True,
-                        "want_assertion_signed": True,
-                        "want_message_signed": True,
-                        "reject_idp_initiated_sso": True,
-                        "reject_deprecated_algorithm": True,
-                    },
-                },
-            }
-        ]
+def saml_app(idp: dict) -> dict:
+    """allauth's SAML app for an IdP: signed assertions and responses required, strict
+    checks, IdP-initiated sign-in refused."""
+    return {
+        "name": SAML_PROVIDER_NAME,
+        "provider_id": SAML_ORGANIZATION_SLUG,
+        "client_id": SAML_ORGANIZATION_SLUG,
+        "settings": {
+            # Every attribute is kept in extra_data; portal/services.py maps them.
+            "attribute_mapping": {"uid": SAML_ATTRIBUTE_SUBJECT},
+            "idp": idp,
+            "advanced": {
+                "strict": True,
+                "want_assertion_signed": True,
+                "want_message_signed": True,
+                "reject_idp_initiated_sso": True,
+                "reject_deprecated_algorithm": True,
+            },
+        },
     }
-    _saml_idp = SOCIALACCOUNT_PROVIDERS["saml"]["APPS"][0]["settings"]["idp"]
+
+
+# Installed even when off, so its URLs exist; with no app configured they are 404s.
+INSTALLED_APPS.append("allauth.socialaccount.providers.saml")
+if SAML_ENABLED:
+    _saml_idp = _saml_idp_settings()
+    SOCIALACCOUNT_PROVIDERS["saml"] = {"APPS": [saml_app(_saml_idp)]}
     _saml_origin = "{0.scheme}://{0.netloc}".format(
         urlsplit(_saml_idp.get("metadata_url") or _saml_idp["sso_url"])
     )

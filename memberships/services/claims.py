@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -193,7 +194,7 @@ def _lock_active_user(*, user, sponsorship: Sponsorship) -> None:
     """Lock the claimant's row and re-read whether the account is still active: someone
     being deprovisioned holds this lock until their revocations are committed."""
     still_active = list(
-        type(user)
+        get_user_model()
         .objects.select_for_update(no_key=True)
         .filter(pk=user.pk, is_active=True)
         .values_list("pk", flat=True)

@@ -283,3 +283,21 @@ def test_registrations_cancel_future_for_user_locks_each_event():
 
     assert [r.status for r in cancelled] == [RegistrationStatus.CANCELLED] * 3
     assert any("FOR UPDATE" in q["sql"] and "memberships_event" in q["sql"] for q in captured)
+
+
+def test_grace_task_is_scheduled_daily_and_ends_due_graces():
+    from memberships.schedules import BEAT_SCHEDULE
+    from portal.tasks import task_end_eligibility_graces
+
+    person = UserFactory()
+    membership = membership_claim(
+        user=person, sponsorship=SponsorshipFactory(), consent_version="v1"
+    )
+    provisioning.user_groups_apply(user=person, groups=[], actor_label="test")
+    EligibilityGrace.objects.update(ends_at=timezone.now() - datetime.timedelta(seconds=1))
+
+    task_end_eligibility_graces.delay()
+
+    membership.refresh_from_db()
+    assert BEAT_SCHEDULE["end-eligibility-graces"]["task"] == task_end_eligibility_graces.name
+    assert membership.status == MembershipStatus.REVOKED
