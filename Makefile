@@ -7,7 +7,7 @@ IDP_DIR := tests/idp
 A11Y_DIR := tests/a11y
 DEV_ENV := DEBUG=true
 
-.PHONY: run test install install-test idp-deps a11y-deps vendor-js screenshots chromium migrate seed lint format clean
+.PHONY: run test install install-test idp-deps a11y-deps vendor-js screenshots chromium saml-idp migrate seed lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,13 @@ screenshots: install-test idp-deps chromium
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
 
+# The SAML tests' IdP: Debian's SimpleSAMLphp run with `php -S` on loopback (tests/saml_harness.py).
+# The package does not pull in php-xml (DOMDocument) or php-mbstring, which it needs.
+saml-idp:
+	@{ command -v php >/dev/null && test -f /usr/share/simplesamlphp/www/saml2/idp/SSOService.php \
+	  && php -r 'exit(class_exists("DOMDocument") && function_exists("mb_strlen") ? 0 : 1);'; } \
+	  || { apt-get update -qq && apt-get install -y -qq simplesamlphp php-cli php-xml php-mbstring; }
+
 migrate: install
 	mkdir -p var
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
@@ -77,7 +84,7 @@ format: install-test
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install-test idp-deps a11y-deps chromium lint
+test: install-test idp-deps a11y-deps chromium saml-idp lint
 	$(BIN)/python -m pytest
 
 clean:

@@ -73,9 +73,17 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             services.user_sync_from_idp(user=user, claims=claims)
 
     def populate_user(self, request, sociallogin, data):
-        user = super().populate_user(request, sociallogin, data)
-        claims = _claims(sociallogin)
+        # Built from the vetted claims only (allauth's own mapping would slice whatever the
+        # IdP sent, and a hostile value would be a 500): pre_social_login refuses anything
+        # that does not parse, before a row is written.
+        user = sociallogin.user
+        try:
+            claims = _claims(sociallogin)
+        except services.SignInRefused:
+            return user
         user.email = claims.email
+        user.first_name = claims.given_name
+        user.last_name = claims.family_name
         user.idp_subject = claims.subject
         user.name = claims.name
         user.employee_id = claims.employee_id

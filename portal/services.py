@@ -271,7 +271,11 @@ def user_sync_from_idp(*, user: User, claims: IdpClaims) -> User:
         email__iexact=claims.email,
         defaults={"email": claims.email, "verified": True, "primary": True},
     )
-    return provisioning.user_groups_apply(user=user, groups=claims.groups, actor_label="sign-in")
+    provisioning.user_groups_apply(user=user, groups=claims.groups, actor_label="sign-in")
+    # The caller's instance is the one allauth signs in: it must carry the new session
+    # generation, or the fresh session would be ended along with the old ones.
+    user.refresh_from_db()
+    return user
 
 
 def user_deactivate_from_idp(*, user: User) -> User:
