@@ -2,6 +2,9 @@
 a password AND a TOTP code (django-otp). allauth's SOCIALACCOUNT_ONLY cannot be combined
 with allauth.mfa, so the second factor lives here, on the admin login only."""
 
+import time
+
+from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -12,7 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from memberships.enums import NotificationStatus
 from memberships.models import Notification
 
-from .signals import SSO_SESSION_KEY
+from .signals import SIGNED_IN_AT_KEY, SSO_SESSION_KEY
 
 
 class BreakGlassAuthenticationForm(OTPAdminAuthenticationForm):
@@ -49,6 +52,15 @@ def signed_in_with_sso(request) -> bool:
     return bool(request.session.get(SSO_SESSION_KEY))
 
 
+def signed_in_recently(request) -> bool:
+    """Admin rights last at most STAFF_SESSION_AGE after a sign-in, even in a session that
+    began before the person became staff (the directory may promote someone mid-session)."""
+    signed_in_at = request.session.get(SIGNED_IN_AT_KEY)
+    if not isinstance(signed_in_at, int):
+        return False
+    return time.time() - signed_in_at <= settings.STAFF_SESSION_AGE
+
+
 class PortalAdminSite(admin.AdminSite):
     site_header = _("Membership programme administration")
     site_title = _("Programme admin")
@@ -67,7 +79,7 @@ class PortalAdminSite(admin.AdminSite):
 
     def has_permission(self, request) -> bool:
         user = request.user
-        if not (user.is_active and user.is_staff):
+        if not (user.is_active and user.is_staff) or not signed_in_recently(request):
             return False
         if signed_in_with_sso(request):
             return True

@@ -254,18 +254,29 @@ def test_staff_session_ends_when_the_admin_group_is_lost(client, admin_user):
     assert client.get("/").status_code == 302
 
 
-def test_staff_sign_in_lasts_at_most_staff_session_age(client, admin_user, settings):
+def test_staff_sign_in_lasts_at_most_staff_session_age(client, admin_user, employee, settings):
     settings.STAFF_SESSION_AGE = 7200
-    from allauth.account.signals import user_logged_in
-    from django.test import RequestFactory
+    staff_browser, employee_browser = client, client.__class__()
 
-    request = RequestFactory().get("/")
-    from django.contrib.sessions.backends.db import SessionStore
+    sso_login(staff_browser, admin_user)
+    sso_login(employee_browser, employee)
 
-    request.session = SessionStore()
-    user_logged_in.send(sender=User, request=request, user=admin_user, sociallogin=object())
+    assert staff_browser.session.get_expiry_age() == 7200
+    assert employee_browser.session.get_expiry_age() == settings.SESSION_COOKIE_AGE
 
-    assert request.session.get_expiry_age() == 7200
+
+def test_admin_refuses_a_session_older_than_staff_session_age(client, employee, settings):
+    settings.STAFF_SESSION_AGE = 7200
+    sso_login(client, employee)
+    User.objects.filter(pk=employee.pk).update(is_staff=True)  # promoted mid-session
+    session = client.session
+    session["portal_signed_in_at"] -= 7201
+    session.save()
+
+    response = client.get("/admin/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
 
 
 def test_registrations_cancel_future_for_user_locks_each_event():
