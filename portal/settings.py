@@ -437,6 +437,11 @@ def saml_app(idp: dict) -> dict:
     }
 
 
+# OpenID Connect can be switched off when SAML is the company's protocol.
+OIDC_ENABLED = env_bool("OIDC_ENABLED", True)
+if not OIDC_ENABLED:
+    SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"] = []
+
 # Installed even when off, so its URLs exist; with no app configured they are 404s.
 INSTALLED_APPS.append("allauth.socialaccount.providers.saml")
 if SAML_ENABLED:

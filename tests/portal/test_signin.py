@@ -133,3 +133,15 @@ def test_sign_in_with_the_idp_down_shows_a_friendly_page(client, settings):
     body = response.content.decode()
     assert "Sign-in is unavailable right now" in body
     assert "mailto:help-desk@example.com" in body
+
+
+@pytest.mark.integration
+def test_login_page_offers_the_configured_protocols(client, settings):
+    settings.OIDC_ENABLED = False
+    settings.SAML_ENABLED = True
+
+    body = client.get("/accounts/login/").content.decode()
+
+    assert "Sign in with Company SSO (SAML)" in body
+    assert "/accounts/saml/company/login/" in body
+    assert "/accounts/oidc/sso/login/" not in body
