@@ -137,6 +137,39 @@ def test_saml_unsigned_response_is_refused(saml, live_server, new_session):
     assert User.objects.count() == 0
 
 
+def test_saml_response_without_its_own_signature_is_refused(saml, live_server, new_session):
+    # The assertion keeps its valid signature; only the Response's is gone. Signed
+    # responses are required (want_message_signed), not just signed assertions.
+    session = new_session()
+    acs, fields = saml_assertion_post(session, live_server.url, "alex")
+    head, marker, tail = _decoded(fields).partition("<saml:Assertion")
+    assert "<ds:Signature" in head and "<ds:Signature" in tail
+    head = re.sub(r"<ds:Signature\b.*?</ds:Signature>", "", head, flags=re.DOTALL)
+    fields["SAMLResponse"] = _encoded(head + marker + tail)
+
+    response = session.post(acs, data=fields, timeout=30)
+
+    _refused(response, 400, "could not be completed")
+    assert User.objects.count() == 0
+
+
+def test_saml_idp_metadata_from_a_file(saml, tmp_path, monkeypatch):
+    import requests
+
+    from portal import settings as portal_settings
+
+    metadata = tmp_path / "idp-metadata.xml"
+    metadata.write_bytes(requests.get(saml.metadata_url, timeout=30).content)
+    monkeypatch.setattr(portal_settings, "SAML_IDP_METADATA_URL", "")
+    monkeypatch.setattr(portal_settings, "SAML_IDP_METADATA_FILE", str(metadata))
+
+    idp = portal_settings._saml_idp_settings()
+
+    assert idp["entity_id"] == saml.entity_id
+    assert idp["sso_url"] == f"{saml.base_url}saml2/idp/SSOService.php"
+    assert len(idp["x509cert"]) > 500
+
+
 def test_saml_idp_initiated_sign_in_is_refused(saml, live_server, new_session):
     session = new_session()
     started = session.get(
