@@ -1,5 +1,8 @@
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.template.response import TemplateResponse
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 
 from .models import EligibilityGrace, IdpConnection, ScimToken, ScimUser, User
@@ -42,14 +45,24 @@ class IdpConnectionAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Rotate the SCIM token (the new one is shown once)"))
     def rotate_token(self, request, queryset):
-        for connection in queryset:
-            _token, raw = scim_token_rotate(connection=connection)
-            self.message_user(
-                request,
-                _("New SCIM token for %(name)s, shown once: %(token)s")
-                % {"name": connection.name, "token": raw},
-                messages.WARNING,
-            )
+        # The token is rendered in this response only: never in a message, which could be
+        # kept in a cookie.
+        created = [
+            (connection, scim_token_rotate(connection=connection)[1]) for connection in queryset
+        ]
+        response = TemplateResponse(
+            request,
+            "admin/portal/scim_tokens_created.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": _("New SCIM tokens"),
+                "created": created,
+                "scim_url": f"{settings.SITE_URL}/scim/v2/",
+            },
+        )
+        add_never_cache_headers(response)
+        return response
 
     @admin.action(description=_("Revoke every SCIM token"))
     def revoke_tokens(self, request, queryset):

@@ -2,6 +2,7 @@
 (bodies as their published SCIM guides show them)."""
 
 import json
+import re
 
 import pytest
 from allauth.socialaccount.models import SocialAccount
@@ -425,3 +426,41 @@ def test_scim_staff_group_loss_removes_staff_at_once(scim):
     assert list(user.groups.all()) == []
     assert user.session_epoch == epoch + 1
     assert Group.objects.filter(name="Programme admins").exists()
+
+
+def test_admin_rotates_a_connection_token_and_shows_it_once(client, connection):
+    from tests.conftest import sso_login
+
+    superuser = UserFactory(is_staff=True, is_superuser=True)
+    sso_login(client, superuser)
+    old, old_raw = scim_token_create(connection=connection)
+
+    response = client.post(
+        "/admin/portal/idpconnection/",
+        {"action": "rotate_token", "_selected_action": [connection.pk]},
+    )
+
+    assert response.status_code == 200
+    assert response["Cache-Control"].startswith("max-age=0")
+    raw = re.search(r"<code>(scim_[^<]+)</code>", response.content.decode()).group(1)
+    new = ScimToken.objects.get(revoked_at__isnull=True)
+    assert new.token_sha256 == token_digest(raw)
+    old.refresh_from_db()
+    assert old.is_revoked
+    assert client.get("/admin/portal/idpconnection/").content.decode().count(raw) == 0
+
+
+def test_admin_revokes_every_token_of_a_connection(client, connection):
+    from tests.conftest import sso_login
+
+    superuser = UserFactory(is_staff=True, is_superuser=True)
+    sso_login(client, superuser)
+    scim_token_create(connection=connection)
+    scim_token_create(connection=connection)
+
+    client.post(
+        "/admin/portal/idpconnection/",
+        {"action": "revoke_tokens", "_selected_action": [connection.pk]},
+    )
+
+    assert ScimToken.objects.filter(revoked_at__isnull=True).count() == 0
