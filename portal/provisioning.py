@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import zoneinfo
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -150,8 +151,6 @@ def _when(moment: datetime.datetime, user: User) -> str:
 
 
 def _zone(name: str):
-    import zoneinfo  # noqa: PLC0415 -- only needed to format one date
-
     try:
         return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
