@@ -7,7 +7,7 @@ IDP_DIR := tests/idp
 A11Y_DIR := tests/a11y
 DEV_ENV := DEBUG=true
 
-.PHONY: run test test-fast messages translations translations-check gettext install install-test idp-deps a11y-deps vendor-js screenshots chromium ops-tools scale-demo migrate seed lint format clean bench wrk redis-server lock audit
+.PHONY: run test test-fast messages translations translations-check gettext install install-test idp-deps a11y-deps vendor-js screenshots chromium ops-tools scale-demo migrate seed lint format clean bench wrk redis-server lock audit saml-idp
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -115,6 +115,14 @@ scale-demo: install-test ops-tools
 redis-server:
 	@command -v redis-server >/dev/null || { apt-get update -qq && apt-get install -y -qq redis-server; }
 
+
+# The SAML tests' IdP: Debian's SimpleSAMLphp run with `php -S` on loopback (tests/system/saml_harness.py).
+# The package does not pull in php-xml (DOMDocument) or php-mbstring, which it needs.
+saml-idp:
+	@{ command -v php >/dev/null && test -f /usr/share/simplesamlphp/www/saml2/idp/SSOService.php \
+	  && php -r 'exit(class_exists("DOMDocument") && function_exists("mb_strlen") ? 0 : 1);'; } \
+	  || { apt-get update -qq && apt-get install -y -qq simplesamlphp php-cli php-xml php-mbstring; }
+
 migrate: install translations
 	mkdir -p var
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
@@ -140,7 +148,7 @@ format: install-test
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install-test idp-deps a11y-deps chromium ops-tools redis-server translations lint audit
+test: install-test idp-deps a11y-deps chromium ops-tools redis-server saml-idp translations lint audit
 	$(BIN)/python -m pytest
 
 # Everything but the system tests (no browser, IdP or worker processes): the quick loop.

@@ -56,6 +56,7 @@ class NotificationKind(models.TextChoices):
     SEAT_WAITLIST_LEFT = "seat_waitlist_left", _("Employee: left the seat waitlist")
     MEMBERSHIP_RENEWAL_NOTICE = "membership_renewal_notice", _("Employee: term ends soon")
     MEMBERSHIP_RENEWED = "membership_renewed", _("Employee: membership renewed")
+    MEMBERSHIP_GRACE = "membership_grace", _("Employee: no longer eligible, membership ends soon")
     # To the employee: events
     REGISTRATION_CONFIRMED = "registration_confirmed", _("Employee: registration confirmed")
     REGISTRATION_WAITLISTED = "registration_waitlisted", _("Employee: waitlisted")

@@ -45,6 +45,12 @@ BEAT_SCHEDULE = {
         # at minutes 5 and 35 of every hour: https://crontab.guru/#5,35_*_*_*_*
         "schedule": crontab(minute="5,35"),
     },
+    # Identity: memberships of people who stopped being eligible, once their grace period ran
+    # out (ELIGIBILITY_GRACE_DAYS); daily at 02:45: https://crontab.guru/#45_2_*_*_*
+    "end-eligibility-graces": {
+        "task": "portal.end_eligibility_graces",
+        "schedule": crontab(minute="45", hour="2"),
+    },
     # Retention
     "purge-sessions": {
         "task": "memberships.purge_sessions",

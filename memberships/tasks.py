@@ -120,3 +120,14 @@ def task_purge_sessions() -> None:
     from .services.retention import sessions_purge  # noqa: PLC0415 -- leaf
 
     sessions_purge()
+
+
+# Identity
+
+
+@shared_task(name="portal.end_eligibility_graces")
+def task_end_eligibility_graces() -> None:
+    """End the memberships whose eligibility grace ran out (idempotent; run daily)."""
+    from portal.provisioning import eligibility_graces_end  # noqa: PLC0415 -- leaf
+
+    eligibility_graces_end()

@@ -2,8 +2,10 @@
 a password AND a TOTP code (django-otp). allauth's SOCIALACCOUNT_ONLY cannot be combined
 with allauth.mfa, so the second factor lives here, on the admin login only."""
 
+import time
 from functools import partial
 
+from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.urls import path
@@ -17,9 +19,10 @@ from memberships.models import Notification
 
 from .ratelimits import breakglass_failed, breakglass_locked_for, too_many_requests
 
-# Set in the session by an SSO sign-in (portal/signals.py): the admin admits staff only
-# through SSO, or through the break-glass password + TOTP below.
+# Set in the session at sign-in (portal/signals.py): the admin admits staff only through SSO
+# (or the break-glass password + TOTP below), and only for STAFF_SESSION_AGE after it.
 SSO_SESSION_KEY = "portal_signed_in_with_sso"
+SIGNED_IN_AT_KEY = "portal_signed_in_at"
 
 
 class BreakGlassAuthenticationForm(OTPAdminAuthenticationForm):
@@ -62,6 +65,15 @@ class BreakGlassAuthenticationForm(OTPAdminAuthenticationForm):
 
 def signed_in_with_sso(request) -> bool:
     return bool(request.session.get(SSO_SESSION_KEY))
+
+
+def signed_in_recently(request) -> bool:
+    """Admin rights last at most STAFF_SESSION_AGE after a sign-in, even in a session that
+    began before the person became staff (the directory may promote someone mid-session)."""
+    signed_in_at = request.session.get(SIGNED_IN_AT_KEY)
+    if not isinstance(signed_in_at, int):
+        return False
+    return time.time() - signed_in_at <= settings.STAFF_SESSION_AGE
 
 
 class PortalAdminSite(admin.AdminSite):
@@ -117,7 +129,7 @@ class PortalAdminSite(admin.AdminSite):
 
     def has_permission(self, request) -> bool:
         user = request.user
-        if not (user.is_active and user.is_staff):
+        if not (user.is_active and user.is_staff) or not signed_in_recently(request):
             return False
         if signed_in_with_sso(request):
             return True

@@ -13,4 +13,8 @@ def portal(request) -> dict:
             auto_id="language-switch-%s",
             initial={"language": translation.get_language(), "next": request.get_full_path()},
         ),
+        "OIDC_ENABLED": settings.OIDC_ENABLED,
+        "SAML_ENABLED": settings.SAML_ENABLED,
+        "SAML_ORGANIZATION_SLUG": settings.SAML_ORGANIZATION_SLUG,
+        "SAML_PROVIDER_NAME": settings.SAML_PROVIDER_NAME,
     }

@@ -1,7 +1,18 @@
+import logging
+import re
+import urllib.error
 import zoneinfo
 
+import requests
 from django.conf import settings
+from django.http import Http404
+from django.shortcuts import render
 from django.utils import timezone, translation
+
+logger = logging.getLogger(__name__)
+
+# What fetching the IdP's discovery document, tokens or SAML metadata raises when it is down.
+IDP_UNREACHABLE = (requests.RequestException, urllib.error.URLError, TimeoutError, ConnectionError)
 
 
 class UserTimezoneMiddleware:
@@ -54,3 +65,47 @@ class SecurityHeadersMiddleware:
         if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
             response["Cache-Control"] = "private, no-store"
         return response
+
+
+class SignInGuardMiddleware:
+    """Sign-in refuses, it never fails with a 500.
+
+    - A provider path names a configured provider, or it is a 404 (a NUL or any other odd
+      byte never reaches the database).
+    - allauth's "connect another account" flow does not exist here: one IdP identity per
+      account.
+    - The IdP not answering (discovery, token or metadata fetch) shows a page that says so,
+      with the programme's address, instead of a 500."""
+
+    PROVIDER_PATH = re.compile(r"^/accounts/(?P<kind>oidc|saml)/(?P<provider_id>[^/]*)/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        match = self.PROVIDER_PATH.match(request.path_info)
+        if match is not None:
+            known = _known_provider_ids()[match["kind"]]
+            if match["provider_id"] not in known:
+                raise Http404
+            if request.GET.get("process") == "connect" or request.POST.get("process") == "connect":
+                raise Http404
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not request.path_info.startswith("/accounts/"):
+            return None
+        if isinstance(exception, IDP_UNREACHABLE):
+            logger.warning(
+                "sign-in: the identity provider did not answer (%s)", type(exception).__name__
+            )
+            return render(request, "portal/idp_unavailable.html", status=503)
+        return None
+
+
+def _known_provider_ids() -> dict[str, set[str]]:
+    apps = settings.SOCIALACCOUNT_PROVIDERS
+    return {
+        "oidc": {app["provider_id"] for app in apps.get("openid_connect", {}).get("APPS", [])},
+        "saml": {app["client_id"] for app in apps.get("saml", {}).get("APPS", [])},
+    }

@@ -8,12 +8,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
-from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import provisioning
 from .models import User
 
 logger = logging.getLogger(__name__)
@@ -43,35 +46,144 @@ class IdpClaims:
     is_active: bool = True
 
 
-def _as_bool(value: object, *, default: bool) -> bool:
+# Sizes a claim may have; anything larger (or not a string, or with a NUL) is refused, not
+# truncated: an IdP that sends it is misconfigured or is not the company's.
+CLAIM_MAX_LENGTHS = {
+    "sub": 255,
+    "email": 254,
+    "name": 200,
+    "given_name": 150,
+    "family_name": 150,
+    "employee_id": 64,
+    "department": 200,
+}
+GROUP_MAX_LENGTH = 255
+GROUPS_MAX_COUNT = 500
+_email_validator = EmailValidator()
+
+
+def _bad_claims(claim: str) -> SignInRefused:
+    logger.warning("sign-in refused: the IdP's %r claim is malformed", claim)
+    return SignInRefused(
+        _("Your company account sent details the portal cannot accept."),
+        code="bad_claims",
+    )
+
+
+def _clean_text(merged: dict, claim: str) -> str:
+    value = merged.get(claim)
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise _bad_claims(claim)
+    value = str(value).strip()
+    if "\x00" in value or len(value) > CLAIM_MAX_LENGTHS[claim] or not value.isprintable():
+        raise _bad_claims(claim)
+    return value
+
+
+def _clean_groups(value: object) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or len(value) > GROUPS_MAX_COUNT:
+        raise _bad_claims("groups")
+    groups = set()
+    for group in value:
+        if not isinstance(group, str) or not group.strip():
+            raise _bad_claims("groups")
+        if "\x00" in group or len(group) > GROUP_MAX_LENGTH or not group.isprintable():
+            raise _bad_claims("groups")
+        groups.add(group.strip())
+    return sorted(groups)
+
+
+def _as_bool(value: object, *, default: bool, claim: str) -> bool:
     if value is None:
         return default
     if isinstance(value, bool):
         return value
-    return str(value).strip().lower() in {"1", "true", "yes"}
+    if isinstance(value, str) and value.strip().lower() in {"1", "true", "yes", "0", "false", "no"}:
+        return value.strip().lower() in {"1", "true", "yes"}
+    raise _bad_claims(claim)
 
 
 def claims_from_idp(*, id_token: dict, userinfo: dict) -> IdpClaims:
-    """Merge ID token and userinfo claims (userinfo wins: it is fetched fresh)."""
+    """Merge ID token and userinfo claims (userinfo wins: it is fetched fresh).
+
+    Raises SignInRefused for a claim of the wrong type, too long, or holding a NUL or
+    another control character."""
+    if not isinstance(id_token or {}, dict) or not isinstance(userinfo or {}, dict):
+        raise _bad_claims("userinfo")
     merged = {**(id_token or {}), **(userinfo or {})}
-    groups = merged.get(settings.OIDC_GROUPS_CLAIM) or []
-    if isinstance(groups, str):
-        groups = [groups]
-    name = str(merged.get("name") or "").strip()
-    given = str(merged.get("given_name") or "").strip()
-    family = str(merged.get("family_name") or "").strip()
+    name = _clean_text(merged, "name")
+    given = _clean_text(merged, "given_name")
+    family = _clean_text(merged, "family_name")
     return IdpClaims(
-        subject=str(merged.get("sub") or ""),
-        email=str(merged.get("email") or "").strip().lower(),
-        email_verified=_as_bool(merged.get("email_verified"), default=False),
+        subject=_clean_text(merged, "sub"),
+        email=_clean_text(merged, "email").lower(),
+        email_verified=_as_bool(
+            merged.get("email_verified"), default=False, claim="email_verified"
+        ),
         name=name or f"{given} {family}".strip(),
         given_name=given,
         family_name=family,
-        employee_id=str(merged.get("employee_id") or "").strip(),
-        department=str(merged.get("department") or "").strip(),
-        groups=sorted({str(g) for g in groups}),
-        is_active=_as_bool(merged.get("active"), default=True),
+        employee_id=_clean_text(merged, "employee_id"),
+        department=_clean_text(merged, "department"),
+        groups=_clean_groups(merged.get(settings.OIDC_GROUPS_CLAIM)),
+        is_active=_as_bool(merged.get("active"), default=True, claim="active"),
     )
+
+
+def saml_provider_ids() -> set[str]:
+    """The provider ids of the SAML apps (`SocialAccount.provider` for SAML identities)."""
+    return {settings.SAML_ORGANIZATION_SLUG} if settings.SAML_ENABLED else set()
+
+
+def _first(attributes: dict, name: str) -> object:
+    values = attributes.get(name)
+    if isinstance(values, list):
+        if len(values) > 1:
+            raise _bad_claims(name)
+        return values[0] if values else None
+    return values
+
+
+def claims_from_saml(*, attributes: dict, subject: str) -> IdpClaims:
+    """Map a signed SAML assertion's attributes (`SAML_ATTRIBUTE_*`) onto the same claims as
+    OpenID Connect, so the same refusal rules apply. `subject` is allauth's uid (the mapped
+    subject attribute, else the NameID)."""
+    if not isinstance(attributes, dict):
+        raise _bad_claims("attributes")
+    verified = (
+        True
+        if settings.SAML_EMAIL_VERIFIED
+        else _first(attributes, settings.SAML_ATTRIBUTE_EMAIL_VERIFIED)
+    )
+    return claims_from_idp(
+        id_token={},
+        userinfo={
+            "sub": subject,
+            "email": _first(attributes, settings.SAML_ATTRIBUTE_EMAIL),
+            "email_verified": verified,
+            "name": _first(attributes, settings.SAML_ATTRIBUTE_NAME),
+            "given_name": _first(attributes, settings.SAML_ATTRIBUTE_GIVEN_NAME),
+            "family_name": _first(attributes, settings.SAML_ATTRIBUTE_FAMILY_NAME),
+            "employee_id": _first(attributes, settings.SAML_ATTRIBUTE_EMPLOYEE_ID),
+            "department": _first(attributes, settings.SAML_ATTRIBUTE_DEPARTMENT),
+            settings.OIDC_GROUPS_CLAIM: attributes.get(settings.SAML_ATTRIBUTE_GROUPS) or [],
+            "active": _first(attributes, settings.SAML_ATTRIBUTE_ACTIVE),
+        },
+    )
+
+
+def email_is_well_formed(email: str) -> bool:
+    try:
+        _email_validator(email)
+    except ValidationError:
+        return False
+    return email.count("@") == 1
 
 
 def email_domain_is_allowed(email: str) -> bool:
@@ -96,6 +208,11 @@ def sign_in_check(*, claims: IdpClaims, user: User | None) -> None:
         )
     if not claims.email:
         raise SignInRefused(_("Your company account has no e-mail address."), code="no_email")
+    if not email_is_well_formed(claims.email):
+        raise SignInRefused(
+            _("Your company account's e-mail address is not a valid address."),
+            code="email_invalid",
+        )
     if not claims.email_verified:
         raise SignInRefused(
             _("Your company account's e-mail address is not verified."), code="email_unverified"
@@ -106,8 +223,11 @@ def sign_in_check(*, claims: IdpClaims, user: User | None) -> None:
             % {"email": claims.email},
             code="email_domain",
         )
-    if user is None and User.objects.filter(email__iexact=claims.email).exists():
-        # Never link by e-mail: another identity already owns this address.
+    others = User.objects.filter(email__iexact=claims.email)
+    if user is not None:
+        others = others.exclude(pk=user.pk)
+    if others.exists():
+        # Never link by e-mail, and never take an address another account holds.
         raise SignInRefused(
             _("Another account already uses %(email)s. Contact the programme team.")
             % {"email": claims.email},
@@ -115,13 +235,25 @@ def sign_in_check(*, claims: IdpClaims, user: User | None) -> None:
         )
 
 
-def is_staff_by_groups(groups: list[str]) -> bool:
-    return bool(set(groups) & set(settings.STAFF_GROUPS))
+def provisioned_user_for(*, claims: IdpClaims) -> User | None:
+    """The account the company's directory (SCIM) created for this identity before its first
+    sign-in: matched by the IdP subject (the resource's externalId), then by the verified
+    e-mail. Only accounts that no sign-in has claimed yet are candidates."""
+    unclaimed = User.objects.filter(
+        scim_user__isnull=False, idp_subject__isnull=True, socialaccount__isnull=True
+    )
+    by_subject = unclaimed.filter(scim_user__external_id=claims.subject).first()
+    if by_subject is not None:
+        return by_subject
+    if claims.email and claims.email_verified:
+        return unclaimed.filter(email__iexact=claims.email).first()
+    return None
 
 
 @transaction.atomic
 def user_sync_from_idp(*, user: User, claims: IdpClaims) -> User:
-    """Copy the IdP's claims onto `user` and grant or withdraw admin rights by group.
+    """Copy the IdP's claims onto `user`, make allauth's e-mail rows follow, grant or withdraw
+    admin rights by group (losing them ends every other session) and re-check memberships.
 
     Idempotent. The break-glass superuser is never an SSO user, so it is never touched."""
     user.idp_subject = claims.subject
@@ -131,36 +263,24 @@ def user_sync_from_idp(*, user: User, claims: IdpClaims) -> User:
     user.last_name = claims.family_name[:150]
     user.employee_id = claims.employee_id
     user.department = claims.department
-    user.idp_groups = claims.groups
     user.idp_synced_at = timezone.now()
-    is_staff = is_staff_by_groups(claims.groups)
-    if not user.is_superuser:
-        user.is_staff = is_staff
     user.save()
-    admins, _created = Group.objects.get_or_create(name=settings.PROGRAMME_ADMINS_GROUP)
-    if is_staff:
-        user.groups.add(admins)
-    else:
-        user.groups.remove(admins)
+    EmailAddress.objects.filter(user=user).exclude(email__iexact=claims.email).delete()
+    EmailAddress.objects.update_or_create(
+        user=user,
+        email__iexact=claims.email,
+        defaults={"email": claims.email, "verified": True, "primary": True},
+    )
+    provisioning.user_groups_apply(user=user, groups=claims.groups, actor_label="sign-in")
+    # The caller's instance is the one allauth signs in: it must carry the new session
+    # generation, or the fresh session would be ended along with the old ones.
+    user.refresh_from_db()
     return user
 
 
-@transaction.atomic
 def user_deactivate_from_idp(*, user: User) -> User:
-    """The IdP says this person has left: lock the account and revoke their live
-    memberships (partners told, seats freed). Idempotent."""
-    from memberships.services.claims import (  # noqa: PLC0415 -- circular import
-        membership_revoke_all_for_user,
-    )
-
-    if user.is_active:
-        user.is_active = False
-        user.save(update_fields=["is_active"])
-        logger.info("user %s deactivated: the IdP reports the account inactive", user.pk)
-    membership_revoke_all_for_user(
-        user=user, reason=str(_("The company account was deactivated (left the company)."))
-    )
-    return user
+    """The IdP says this person has left: deprovision them (see `user_deprovision`)."""
+    return provisioning.user_deprovision(user=user, actor_label="sign-in")
 
 
 def user_language_update(*, user: User, language: str) -> User:

@@ -119,6 +119,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "portal.middleware.SignInGuardMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -479,3 +480,92 @@ SENTRY_DSN = env_secret("SENTRY_DSN")
 SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT", "production")
 if SENTRY_DSN:
     init_error_reporting(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT)
+
+# Identity lifecycle: SCIM provisioning, eligibility grace, staff sessions
+ELIGIBILITY_GRACE_DAYS = env_int("ELIGIBILITY_GRACE_DAYS", 30)
+STAFF_SESSION_AGE = env_int("STAFF_SESSION_AGE", 2 * 60 * 60)
+SCIM_MAX_RESULTS = env_int("SCIM_MAX_RESULTS", 200)
+
+# SAML 2.0 sign-in (allauth's SAML provider, python3-saml), beside OpenID Connect. On when the
+# IdP's metadata is given, by URL or as a file; off by default (`make run` uses OIDC).
+SAML_IDP_METADATA_URL = env_str("SAML_IDP_METADATA_URL")
+SAML_IDP_METADATA_FILE = env_str("SAML_IDP_METADATA_FILE")
+SAML_IDP_ENTITY_ID = env_str("SAML_IDP_ENTITY_ID")
+SAML_ENABLED = bool(SAML_IDP_METADATA_URL or SAML_IDP_METADATA_FILE)
+SAML_ORGANIZATION_SLUG = env_str("SAML_ORGANIZATION_SLUG", "company")
+SAML_PROVIDER_NAME = env_str("SAML_PROVIDER_NAME", "Company SSO (SAML)")
+SAML_ATTRIBUTE_SUBJECT = env_str("SAML_ATTRIBUTE_SUBJECT", "uid")
+SAML_ATTRIBUTE_EMAIL = env_str("SAML_ATTRIBUTE_EMAIL", "email")
+SAML_ATTRIBUTE_NAME = env_str("SAML_ATTRIBUTE_NAME", "displayName")
+SAML_ATTRIBUTE_GIVEN_NAME = env_str("SAML_ATTRIBUTE_GIVEN_NAME", "givenName")
+SAML_ATTRIBUTE_FAMILY_NAME = env_str("SAML_ATTRIBUTE_FAMILY_NAME", "sn")
+SAML_ATTRIBUTE_EMPLOYEE_ID = env_str("SAML_ATTRIBUTE_EMPLOYEE_ID", "employeeNumber")
+SAML_ATTRIBUTE_DEPARTMENT = env_str("SAML_ATTRIBUTE_DEPARTMENT", "department")
+SAML_ATTRIBUTE_GROUPS = env_str("SAML_ATTRIBUTE_GROUPS", "groups")
+SAML_ATTRIBUTE_ACTIVE = env_str("SAML_ATTRIBUTE_ACTIVE", "active")
+# Most SAML IdPs only release the company's own (verified) address; set false for one that
+# sends a separate `email_verified` attribute, which then decides.
+SAML_EMAIL_VERIFIED = env_bool("SAML_EMAIL_VERIFIED", True)
+SAML_ATTRIBUTE_EMAIL_VERIFIED = env_str("SAML_ATTRIBUTE_EMAIL_VERIFIED", "email_verified")
+SAML_METADATA_TIMEOUT = env_int("SAML_METADATA_TIMEOUT", 5)
+
+
+def _saml_idp_settings() -> dict:
+    if SAML_IDP_METADATA_URL:
+        return {
+            "entity_id": SAML_IDP_ENTITY_ID,
+            "metadata_url": SAML_IDP_METADATA_URL,
+            "metadata_request_timeout": SAML_METADATA_TIMEOUT,
+        }
+    from onelogin.saml2.idp_metadata_parser import (  # noqa: PLC0415 -- only with SAML on
+        OneLogin_Saml2_IdPMetadataParser,
+    )
+
+    parsed = OneLogin_Saml2_IdPMetadataParser.parse(
+        Path(SAML_IDP_METADATA_FILE).read_text(encoding="utf-8"),
+        entity_id=SAML_IDP_ENTITY_ID or None,
+    )["idp"]
+    return {
+        "entity_id": parsed["entityId"],
+        "x509cert": parsed.get("x509cert")
+        or parsed.get("x509certMulti", {}).get("signing", [""])[0],
+        "sso_url": parsed["singleSignOnService"]["url"],
+    }
+
+
+def saml_app(idp: dict) -> dict:
+    """allauth's SAML app for an IdP: signed assertions and responses required, strict
+    checks, IdP-initiated sign-in refused."""
+    return {
+        "name": SAML_PROVIDER_NAME,
+        "provider_id": SAML_ORGANIZATION_SLUG,
+        "client_id": SAML_ORGANIZATION_SLUG,
+        "settings": {
+            # Every attribute is kept in extra_data; portal/services.py maps them.
+            "attribute_mapping": {"uid": SAML_ATTRIBUTE_SUBJECT},
+            "idp": idp,
+            "advanced": {
+                "strict": True,
+                "want_assertion_signed": True,
+                "want_message_signed": True,
+                "reject_idp_initiated_sso": True,
+                "reject_deprecated_algorithm": True,
+            },
+        },
+    }
+
+
+# OpenID Connect can be switched off when SAML is the company's protocol.
+OIDC_ENABLED = env_bool("OIDC_ENABLED", True)
+if not OIDC_ENABLED:
+    SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"] = []
+
+# Installed even when off, so its URLs exist; with no app configured they are 404s.
+INSTALLED_APPS.append("allauth.socialaccount.providers.saml")
+if SAML_ENABLED:
+    _saml_idp = _saml_idp_settings()
+    SOCIALACCOUNT_PROVIDERS["saml"] = {"APPS": [saml_app(_saml_idp)]}
+    _saml_origin = "{0.scheme}://{0.netloc}".format(
+        urlsplit(_saml_idp.get("metadata_url") or _saml_idp["sso_url"])
+    )
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(_saml_origin)

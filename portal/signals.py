@@ -1,13 +1,16 @@
 """Receivers for framework signals (no domain effects live here)."""
 
+import time
+
 from allauth.account.signals import user_logged_in
 from django.conf import settings
 from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.signals import user_logged_in as django_user_logged_in
 from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 
-from .admin_site import SSO_SESSION_KEY
+from .admin_site import SIGNED_IN_AT_KEY, SSO_SESSION_KEY
 
 
 @receiver(user_logged_in)
@@ -15,6 +18,16 @@ def remember_sso_sign_in(sender, request, user, **kwargs) -> None:
     # The admin lets staff in only after SSO (or the break-glass password + TOTP).
     if kwargs.get("sociallogin") is not None:
         request.session[SSO_SESSION_KEY] = True
+
+
+@receiver(django_user_logged_in)
+def limit_staff_sessions(sender, request, user, **kwargs) -> None:
+    """Every sign-in records when it happened; an admin's lasts at most STAFF_SESSION_AGE."""
+    if request is None or not hasattr(request, "session"):
+        return
+    request.session[SIGNED_IN_AT_KEY] = int(time.time())
+    if user.is_staff:
+        request.session.set_expiry(min(settings.STAFF_SESSION_AGE, settings.SESSION_COOKIE_AGE))
 
 
 @receiver(post_migrate)

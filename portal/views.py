@@ -10,7 +10,7 @@ import requests
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import close_old_connections, connection
-from django.http import HttpResponseRedirect, HttpResponseServerError, JsonResponse
+from django.http import Http404, HttpResponseRedirect, HttpResponseServerError, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import loader
 from django.urls import reverse
@@ -63,6 +63,10 @@ def privacy(request):
         "audit_years": settings.AUDIT_RETENTION_DAYS // 365,
     }
     return render(request, "portal/privacy.html", {"retention": retention})
+
+
+def not_found(request, *args, **kwargs):
+    raise Http404
 
 
 def server_error(request):

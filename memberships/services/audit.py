@@ -30,13 +30,15 @@ def audit_record(
     action: str,
     changes: dict | None = None,
     reason: str = "",
+    actor_label: str = "",
 ) -> AuditEntry:
     """Append one audit row for `obj`. `actor` is a User, or None for the system (tasks,
-    imports run from the command line). `changes` maps field -> [old, new] (JSON values)."""
+    imports run from the command line, or the IdP connection named by `actor_label`).
+    `changes` maps field -> [old, new] (JSON values)."""
     if actor is not None and getattr(actor, "is_authenticated", False):
         actor_user, actor_label = actor, str(actor.email or actor.username)
     else:
-        actor_user, actor_label = None, SYSTEM_ACTOR
+        actor_user, actor_label = None, (actor_label or SYSTEM_ACTOR)[:200]
     return AuditEntry.objects.create(
         actor=actor_user,
         actor_label=actor_label,

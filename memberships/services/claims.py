@@ -2,8 +2,9 @@
 
 Seats are scarce: every operation that takes or frees one locks the sponsorship row first
 (then the membership row), so counts are exact under concurrency and locks are always taken
-in the same order. Each change writes its audit entry and its notifications in the same
-transaction."""
+in the same order. A claim locks the claimant's user row before any of them, as leaving
+the company does, so a claim in flight and a deprovisioning happen one after the other.
+Each change writes its audit entry and its notifications in the same transaction."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from ..exceptions import (
     ConsentRequired,
     InvalidTransition,
     MembershipError,
+    NotEligible,
     SeatsBelowLive,
     SeatsExhausted,
 )
@@ -30,10 +32,17 @@ from ..models import Membership, RosterEntry, SeatWaitlistEntry, Sponsorship
 from ..models.memberships import MEMBER_NUMBER_MAX_LENGTH
 from ..models.sponsorships import CONSENT_LABEL_MAX_LENGTH
 from ..selectors.claims import claim_is_overdue, idle_claims
-from ..selectors.eligibility import ELIGIBLE, eligibility_check, eligibility_code, seats_used
+from ..selectors.eligibility import (
+    ELIGIBLE,
+    INACTIVE,
+    eligibility_check,
+    eligibility_code,
+    eligibility_reason,
+    seats_used,
+)
 from .audit import audit_record, audit_value
 from .events import registrations_cancel_members_only
-from .locks import membership_lock, sponsorship_lock
+from .locks import active_user_lock, membership_lock, sponsorship_lock
 from .notifications import notify_employee, notify_partner, notify_programme
 
 # Memberships of an ending term that the renewal and idle-claim sweeps look at.
@@ -268,6 +277,12 @@ def _membership_create(
     return membership
 
 
+def _lock_active_user(*, user, sponsorship: Sponsorship) -> None:
+    # Someone being deprovisioned holds this lock until their revocations are committed.
+    if not active_user_lock(user_id=user.pk):
+        raise NotEligible(eligibility_reason(code=INACTIVE, sponsorship=sponsorship))
+
+
 def _lock_for_consenting_non_member(*, user, sponsorship: Sponsorship, consent_version: str):
     """The checks shared by claiming and joining the waitlist: consent to the current text,
     eligibility (no lock needed), then the sponsorship lock, then no live membership yet.
@@ -277,6 +292,7 @@ def _lock_for_consenting_non_member(*, user, sponsorship: Sponsorship, consent_v
         raise ConsentRequired()
     is_renewal = _renewable_membership(user=user, sponsorship=sponsorship) is not None
     eligibility_check(user=user, sponsorship=sponsorship, is_renewal=is_renewal)
+    _lock_active_user(user=user, sponsorship=sponsorship)
     sponsorship = sponsorship_lock(sponsorship_id=sponsorship.pk)
     if consent_version != sponsorship.consent_version:
         raise ConsentRequired(

@@ -343,6 +343,36 @@ def registrations_cancel_members_only(*, user, partner, reason: str, now=None) -
     return cancelled
 
 
+def registrations_cancel_future_for_user(*, user, reason: str = "") -> list[Registration]:
+    """Cancel every live registration of `user` for events not yet started (someone leaving
+    the company), e-mailing them and promoting each event's waitlist, inside the caller's
+    transaction. Locks the events one by one in id order. Idempotent."""
+    now = timezone.now()
+    event_ids = sorted(
+        set(
+            Registration.objects.filter(
+                user=user, status__in=LIVE_REGISTRATION_STATUSES, event__starts_at__gt=now
+            ).values_list("event_id", flat=True)
+        )
+    )
+    cancelled = []
+    for event_id in event_ids:
+        event = event_lock(event_id=event_id)
+        for registration in event.registrations.select_related("user").filter(
+            user=user, status__in=LIVE_REGISTRATION_STATUSES
+        ):
+            cancelled.append(
+                _registration_cancel_locked(
+                    event=event,
+                    registration=registration,
+                    actor=None,
+                    by=CANCELLED_BY_PORTAL,
+                    reason=reason,
+                )
+            )
+    return cancelled
+
+
 # Admin changes ----------------------------------------------------------------------------
 
 

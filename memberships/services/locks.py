@@ -8,6 +8,8 @@ related rows it preloads."""
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
+
 from ..models import Event, Membership, Sponsorship
 
 
@@ -36,3 +38,14 @@ def membership_lock(*, membership: Membership) -> Membership:
 def event_lock(*, event_id: int) -> Event:
     """The event row, locked (capacity, the waitlist and the calendar sequence hang on it)."""
     return Event.objects.select_for_update(of=("self",)).select_related("partner").get(pk=event_id)
+
+
+def active_user_lock(*, user_id: int) -> bool:
+    """The person's row, locked (no key update) if the account is still active; False if it
+    is not. Deprovisioning holds this lock while it revokes, so a claim in flight waits."""
+    return (
+        get_user_model()
+        .objects.select_for_update(no_key=True)
+        .filter(pk=user_id, is_active=True)
+        .exists()
+    )

@@ -78,6 +78,7 @@ def test_beat_schedule_is_the_settings_schedule_and_names_registered_tasks(setti
         task_send_event_rosters.name,
         "memberships.purge_sessions",
         "memberships.apply_retention",
+        "portal.end_eligibility_graces",
         task_send_renewal_notices.name,
         task_remind_idle_claims.name,
     } == scheduled

@@ -340,7 +340,7 @@ def test_user_deactivate_from_idp_revokes_memberships(employee):
 
     membership.refresh_from_db()
     assert membership.status == MembershipStatus.REVOKED
-    assert "deactivated" in membership.end_reason
+    assert membership.end_reason == "Left the company"
     assert _kinds(partner=membership.sponsorship.partner) == [
         NotificationKind.PARTNER_MEMBER_REVOKED
     ]
