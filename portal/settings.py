@@ -366,3 +366,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# The experience: expected waits, the reply-to of e-mails, the default zone suggested to
+# employees before their browser tells us theirs.
+CLAIM_APPROVAL_EXPECTED_DAYS = env_int("CLAIM_APPROVAL_EXPECTED_DAYS", 2)
+PARTNER_ACTIVATION_EXPECTED_DAYS = env_int("PARTNER_ACTIVATION_EXPECTED_DAYS", 5)
+EMAIL_REPLY_TO = env_str("EMAIL_REPLY_TO", SUPPORT_EMAIL)

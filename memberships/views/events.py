@@ -6,7 +6,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -16,7 +15,7 @@ from ..exceptions import MembershipError
 from ..forms.events import EventFilterForm, ResourceFilterForm
 from ..models import CalendarFeed
 from ..selectors import events as event_selectors
-from ..selectors.claims import membership_is_active, partner_ids_with_active_membership
+from ..selectors.claims import member_access, member_access_for_partners
 from ..services.calendar import calendar_for_events
 from ..services.events import registration_cancel, registration_create
 
@@ -71,19 +70,17 @@ def event_past(request):
 def event_detail(request, slug):
     event = _get_event_or_404(request, slug)
     registration = _own_registration(event)
-    is_member = (
-        membership_is_active(user=request.user, partner=event.partner)
-        if event.is_members_only
-        else True
+    access = (
+        member_access(user=request.user, partner=event.partner) if event.is_members_only else None
     )
     context = {
         "event": event,
         "registration": registration,
-        "is_member": is_member,
+        "access": access,
+        "is_member": access is None or access.is_member,
         "registration_is_open": event.registration_is_open(),
         # Sanitised when shown: whatever an admin typed, no script or event handler survives.
         "body_html": mark_safe(nh3.clean(event.body)),  # noqa: S308 -- cleaned by nh3
-        "membership_url": reverse("memberships:membership"),
     }
     return render(request, "memberships/events/event_detail.html", context)
 
@@ -165,16 +162,14 @@ def resource_list(request):
     is_valid = form.is_valid() if form.is_bound else True
     kind = form.cleaned_data.get("kind", "") if is_valid and form.is_bound else ""
     resources = list(event_selectors.resource_list(kind=kind))
-    member_of = partner_ids_with_active_membership(user=request.user)
+    access = member_access_for_partners(
+        user=request.user,
+        partners={r.partner_id: r.partner for r in resources if r.is_members_only}.values(),
+    )
     for resource in resources:
-        resource.is_open_to_viewer = (
-            not resource.is_members_only or resource.partner_id in member_of
-        )
-    context = {
-        "form": form,
-        "resources": resources,
-        "membership_url": reverse("memberships:membership"),
-    }
+        resource.access = access.get(resource.partner_id) if resource.is_members_only else None
+        resource.is_open_to_viewer = resource.access is None or resource.access.is_member
+    context = {"form": form, "resources": resources}
     return render(
         request, "memberships/events/resource_list.html", context, status=200 if is_valid else 400
     )

@@ -55,7 +55,11 @@ def test_membership_page_tells_an_ineligible_employee_why_and_whom_to_ask(client
     response = client.get(PAGE_URL)
 
     html = response.content.decode()
-    assert "This membership is for members of the trust-safety group, and you are not." in html
+    assert (
+        "This membership is for the teams the company chose, and your company account "
+        "does not place you in one of them."
+    ) in html
+    assert "trust-safety group" not in html
     assert "mailto:tns-programme@example.com" in html
     assert "Claim my membership" not in html
 
@@ -111,7 +115,7 @@ def test_membership_claim_refused_shows_the_reason(client, other_employee):
     response = client.post(CLAIM_URL, _claim_data(sponsorship), follow=True)
 
     assert response.redirect_chain == [(PAGE_URL, 302)]
-    assert "and you are not" in response.content.decode()
+    assert "does not place you in one of them" in response.content.decode()
     assert Membership.objects.count() == 0
 
 

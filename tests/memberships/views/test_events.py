@@ -7,15 +7,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from memberships.enums import EventStatus, RegistrationStatus
-from memberships.models import Event, Registration
+from memberships.models import Event, Registration, SeatWaitlistEntry
 from memberships.services.calendar import calendar_feed_for_user
 from portal.models import User
 from tests.conftest import sso_login
 from tests.factories import (
     EventFactory,
+    MembershipFactory,
     PartnerFactory,
     RegistrationFactory,
     ResourceFactory,
+    SponsorshipFactory,
     TopicFactory,
     active_membership,
 )
@@ -218,16 +220,85 @@ def test_event_detail_never_lets_script_from_the_body_reach_the_page(employee_cl
     assert "javascript:" not in content
 
 
-def test_event_detail_members_only_explains_how_to_get_a_membership(employee_client, employee):
+def test_event_detail_members_only_invites_an_eligible_employee_to_claim(employee_client, employee):
     event = EventFactory(is_members_only=True)
+    SponsorshipFactory(partner=event.partner)
 
     content = employee_client.get(_detail(event.slug)).content.decode()
     active_membership(user=employee, partner=event.partner)
     member_content = employee_client.get(_detail(event.slug)).content.decode()
 
-    assert "claim it first" in content
+    assert 'data-access-state="can_claim"' in content
+    assert "Claim your membership" in content
     assert reverse("memberships:event-register", args=[event.slug]) not in content
     assert reverse("memberships:event-register", args=[event.slug]) in member_content
+    assert "data-access-state" not in member_content
+
+
+def test_event_detail_members_only_tells_a_not_eligible_employee_why_and_whom_to_ask(
+    client, other_employee
+):
+    event = EventFactory(is_members_only=True)
+    SponsorshipFactory(partner=event.partner, contact_email="help@example.com")
+    sso_login(client, other_employee)
+
+    content = client.get(_detail(event.slug)).content.decode()
+
+    assert 'data-access-state="not_eligible"' in content
+    assert "does not place you in one of them" in content
+    assert "mailto:help@example.com" in content
+    assert "Claim your membership" not in content
+    assert "Get your membership" not in content
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        ("pending_approval", "usually within 2 working days"),
+        ("pending_partner", "usually activates a membership within 5 working days"),
+    ],
+)
+def test_event_detail_members_only_tells_a_pending_employee_what_happens_next(
+    employee_client, employee, status, expected
+):
+    event = EventFactory(is_members_only=True)
+    sponsorship = SponsorshipFactory(partner=event.partner)
+    MembershipFactory(user=employee, sponsorship=sponsorship, status=status)
+
+    content = employee_client.get(_detail(event.slug)).content.decode()
+
+    assert f'data-access-state="{status}"' in content
+    assert expected in content
+    assert "Claim your membership" not in content
+
+
+def test_event_detail_members_only_gives_a_seat_waitlisted_employee_the_position(
+    employee_client, employee, other_employee
+):
+    event = EventFactory(is_members_only=True)
+    sponsorship = SponsorshipFactory(partner=event.partner, seats=0)
+    for person in (other_employee, employee):
+        SeatWaitlistEntry.objects.create(
+            user=person,
+            sponsorship=sponsorship,
+            consent_version="v1",
+            consent_text="ok",
+            consented_at=timezone.now(),
+        )
+
+    content = employee_client.get(_detail(event.slug)).content.decode()
+
+    assert 'data-access-state="waitlisted"' in content
+    assert "You are number 2 on the seat waitlist." in content
+
+
+def test_event_detail_members_only_without_any_sponsorship_says_so(employee_client):
+    event = EventFactory(is_members_only=True)
+
+    content = employee_client.get(_detail(event.slug)).content.decode()
+
+    assert 'data-access-state="no_sponsorship"' in content
+    assert "does not sponsor a membership with them right now" in content
 
 
 def test_event_detail_shows_the_content_note_before_registering(employee_client):
@@ -264,8 +335,10 @@ def test_event_detail_runs_constant_queries(
     )
     RegistrationFactory(event=event, user=employee, status=RegistrationStatus.WAITLISTED)
     event.topics.add(TopicFactory(), TopicFactory())
+    SponsorshipFactory(partner=event.partner)
 
-    with django_assert_max_num_queries(6):
+    # 6 for the page, 4 for where the viewer stands with the members-only host.
+    with django_assert_max_num_queries(10):
         response = employee_client.get(_detail(event.slug))
 
     assert response.context["registration"].waitlist_position == item_count + 1
@@ -303,7 +376,7 @@ def test_event_register_shows_a_domain_error(employee_client):
         reverse("memberships:event-register", args=[event.slug]), follow=True
     )
 
-    assert "Claim your sponsored membership first" in response.content.decode()
+    assert "your membership is not active yet" in response.content.decode()
     assert not Registration.objects.exists()
 
 
@@ -416,8 +489,11 @@ def test_resource_list_runs_constant_queries_whatever_the_number_of_partners(
         )
         if n == 0:
             active_membership(user=employee, partner=partner)
+        else:
+            SponsorshipFactory(partner=partner)
 
-    with django_assert_max_num_queries(4):
+    # Session, user, resources, and at most 4 for where the viewer stands with every host.
+    with django_assert_max_num_queries(7):
         response = employee_client.get(reverse("memberships:resource-list"))
 
     open_to_viewer = sorted(r.title for r in response.context["resources"] if r.is_open_to_viewer)
