@@ -23,6 +23,7 @@ from ..services.events import (
     event_update,
     registration_cancel,
 )
+from .forms import EventAdminForm
 
 # Links typed without a scheme are https (Django 6's default, chosen now).
 URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
@@ -62,6 +63,7 @@ class TopicAdmin(admin.ModelAdmin):
 
 @admin.register(Event)
 class EventAdmin(admin.ModelAdmin):
+    form = EventAdminForm
     list_display = (
         "title",
         "kind",
@@ -86,7 +88,7 @@ class EventAdmin(admin.ModelAdmin):
         (gettext_lazy("Description"), {"fields": ("summary", "body")}),
         (
             gettext_lazy("Time and place"),
-            {"fields": ("starts_at", "ends_at", "time_zone", "format", "venue", "join_url")},
+            {"fields": ("time_zone", "starts_at", "ends_at", "format", "venue", "join_url")},
         ),
         (
             gettext_lazy("Registration"),

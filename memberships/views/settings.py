@@ -1,9 +1,11 @@
 """The signed-in person's settings: their time zone and their personal calendar feed."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -18,8 +20,17 @@ def my_settings(request):
     if request.method == "POST":
         form = TimeZoneForm(request.POST)
         if form.is_valid():
-            user_time_zone_update(user=request.user, time_zone=form.cleaned_data["time_zone"])
-            messages.success(request, _("Your time zone is saved."))
+            zone = form.cleaned_data["time_zone"]
+            user_time_zone_update(user=request.user, time_zone=zone)
+            messages.success(
+                request,
+                _("Times are now shown in %(zone)s.") % {"zone": zone or settings.TIME_ZONE},
+            )
+            back = form.cleaned_data["next"]
+            if back and url_has_allowed_host_and_scheme(
+                back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+            ):
+                return redirect(back)
             return redirect("memberships:my-settings")
         status = 400
     else:

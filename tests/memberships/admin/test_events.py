@@ -1,4 +1,5 @@
 import datetime
+import zoneinfo
 
 import pytest
 from django.urls import reverse
@@ -14,8 +15,8 @@ CHANGELIST = reverse("admin:memberships_event_changelist")
 
 
 def _change_data(event: Event, registrations=(), **overrides) -> dict:
-    """The admin change form as a browser posts it (times shown in UTC for this admin)."""
-    utc = datetime.UTC
+    """The admin change form as a browser posts it (times in the event's own zone)."""
+    utc = zoneinfo.ZoneInfo(event.time_zone)
     data = {
         "partner": event.partner_id,
         "title": event.title,
@@ -185,3 +186,98 @@ def test_registration_admin_cancel_action_promotes_the_waitlist(admin_client_sso
     }
     assert AuditEntry.objects.get().actor == admin_user
     assert timezone.now() >= Registration.objects.get(pk=seat.pk).cancelled_at
+
+
+def _new_event_data(partner, *, zone: str, starts: str, ends: str, slug: str) -> dict:
+    """The add form as a host fills it in: wall-clock times of the event's zone."""
+    return {
+        "partner": partner.pk,
+        "title": slug.replace("-", " ").title(),
+        "slug": slug,
+        "kind": "meetup",
+        "status": EventStatus.DRAFT,
+        "summary": "Meet other moderators.",
+        "body": "",
+        "time_zone": zone,
+        "starts_at_0": starts.split()[0],
+        "starts_at_1": starts.split()[1],
+        "ends_at_0": ends.split()[0],
+        "ends_at_1": ends.split()[1],
+        "format": "in_person",
+        "venue": "",
+        "join_url": "",
+        "capacity": "",
+        "registration_opens_at_0": "",
+        "registration_opens_at_1": "",
+        "registration_closes_at_0": "",
+        "registration_closes_at_1": "",
+        "content_note_label": "",
+        "content_note": "",
+    }
+
+
+@pytest.mark.parametrize(
+    ("zone", "starts", "expected_utc"),
+    [
+        # Pakistan keeps UTC+5 all year.
+        (
+            "Asia/Karachi",
+            "2027-03-13 18:00",
+            datetime.datetime(2027, 3, 13, 13, 0, tzinfo=datetime.UTC),
+        ),
+        # Los Angeles the day before and the day after clocks go forward (14 March 2027).
+        (
+            "America/Los_Angeles",
+            "2027-03-13 18:00",
+            datetime.datetime(2027, 3, 14, 2, 0, tzinfo=datetime.UTC),
+        ),
+        (
+            "America/Los_Angeles",
+            "2027-03-15 18:00",
+            datetime.datetime(2027, 3, 16, 1, 0, tzinfo=datetime.UTC),
+        ),
+    ],
+)
+def test_event_admin_reads_times_in_the_events_own_zone(
+    admin_client_sso, partner, zone, starts, expected_utc
+):
+    date = starts.split()[0]
+    data = _new_event_data(
+        partner, zone=zone, starts=starts, ends=f"{date} 20:00", slug="local-meetup"
+    )
+
+    response = admin_client_sso.post(reverse("admin:memberships_event_add"), data)
+
+    assert response.status_code == 302
+    event = Event.objects.get(slug="local-meetup")
+    assert event.starts_at == expected_utc
+    assert event.time_zone == zone
+    page = admin_client_sso.get(reverse("admin:memberships_event_change", args=[event.pk]))
+    html = page.content.decode()
+    assert 'name="starts_at_1" value="18:00:00"' in html
+    assert f"In the event's time zone ({zone}); stored in UTC." in html
+
+
+def test_event_admin_refuses_a_time_skipped_by_daylight_saving(admin_client_sso, partner):
+    data = _new_event_data(
+        partner,
+        zone="America/Los_Angeles",
+        starts="2027-03-14 02:30",
+        ends="2027-03-14 04:00",
+        slug="skipped",
+    )
+
+    response = admin_client_sso.post(reverse("admin:memberships_event_add"), data)
+
+    assert response.status_code == 200
+    assert "2027-03-14 02:30 does not exist in America/Los_Angeles" in response.content.decode()
+    assert not Event.objects.filter(slug="skipped").exists()
+
+
+def test_event_admin_offers_only_canonical_zones_grouped_by_region(admin_client_sso):
+    html = admin_client_sso.get(reverse("admin:memberships_event_add")).content.decode()
+
+    assert '<optgroup label="Asia">' in html
+    assert 'value="Asia/Karachi"' in html
+    assert 'value="Factory"' not in html
+    assert 'value="US/Pacific"' not in html
