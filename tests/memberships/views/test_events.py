@@ -313,6 +313,25 @@ def test_event_detail_shows_the_content_note_before_registering(employee_client)
     )
 
 
+def test_event_detail_source_order_is_the_phone_order(employee_client):
+    event = EventFactory(
+        content_note_label="Graphic content",
+        content_note="Includes real abuse reports.",
+        body="<p>The long description.</p>",
+    )
+
+    content = employee_client.get(_detail(event.slug)).content.decode()
+
+    order = [
+        content.index("<h1>"),
+        content.index('id="when-heading"'),
+        content.index("Includes real abuse reports."),
+        content.index(reverse("memberships:event-register", args=[event.slug])),
+        content.index("The long description."),
+    ]
+    assert order == sorted(order)
+
+
 def test_event_detail_hides_drafts_from_employees(employee_client):
     event = EventFactory(status=EventStatus.DRAFT)
 
