@@ -5,7 +5,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
+
+from portal.decorators import post_only
 
 from ..exceptions import AlreadyMember, MembershipError
 from ..forms.claims import ClaimForm, ReleaseForm, WaitlistLeaveForm
@@ -32,7 +34,7 @@ def membership_page(request):
 
 
 @login_required
-@require_POST
+@post_only("memberships:membership")
 def membership_claim(request):
     form = ClaimForm(request.POST)
     if not form.is_valid():
@@ -59,7 +61,7 @@ def membership_claim(request):
 
 
 @login_required
-@require_POST
+@post_only("memberships:membership")
 def membership_waitlist(request):
     form = ClaimForm(request.POST)
     if not form.is_valid():
@@ -81,7 +83,7 @@ def membership_waitlist(request):
 
 
 @login_required
-@require_POST
+@post_only("memberships:membership")
 def membership_waitlist_leave(request):
     form = WaitlistLeaveForm(request.POST)
     if not form.is_valid():
@@ -94,7 +96,7 @@ def membership_waitlist_leave(request):
 
 
 @login_required
-@require_POST
+@post_only("memberships:membership")
 def membership_release(request, public_id):
     """First POST shows the confirmation page (no JavaScript needed); the confirmed POST
     releases. Someone else's membership is a 404."""

@@ -8,7 +8,9 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
+
+from portal.decorators import post_only
 
 from ..enums import RegistrationStatus
 from ..exceptions import MembershipError
@@ -86,7 +88,7 @@ def event_detail(request, slug):
 
 
 @login_required
-@require_POST
+@post_only("memberships:event-detail", keep=("slug",))
 def event_register(request, slug):
     event = _get_event_or_404(request, slug)
     try:
@@ -106,7 +108,7 @@ def event_register(request, slug):
 
 
 @login_required
-@require_POST
+@post_only("memberships:event-detail", keep=("slug",))
 def event_cancel(request, slug):
     event = _get_event_or_404(request, slug)
     registration = _own_registration(event)

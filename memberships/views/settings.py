@@ -7,7 +7,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
+
+from portal.decorators import post_only
 
 from ..forms.settings import TimeZoneForm
 from ..services.calendar import calendar_feed_for_user, calendar_feed_reset
@@ -45,7 +47,7 @@ def my_settings(request):
 
 
 @login_required
-@require_POST
+@post_only("memberships:my-settings")
 def calendar_token_reset(request):
     calendar_feed_reset(user=request.user)
     messages.success(

@@ -119,10 +119,14 @@ def test_membership_claim_refused_shows_the_reason(client, other_employee):
     assert Membership.objects.count() == 0
 
 
-def test_membership_claim_is_post_only(employee_client):
+def test_membership_claim_get_goes_back_to_the_membership_page(employee_client):
     response = employee_client.get(CLAIM_URL)
+    put = employee_client.put(CLAIM_URL)
 
-    assert response.status_code == 405
+    assert response.status_code == 302
+    assert response["Location"] == reverse("memberships:membership")
+    assert put.status_code == 405
+    assert Membership.objects.count() == 0
 
 
 def test_membership_waitlist_join_when_full(employee_client, employee):

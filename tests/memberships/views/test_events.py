@@ -379,12 +379,17 @@ def test_event_register_then_cancel(employee_client, employee, other_employee):
     assert "Your registration is cancelled." in cancelled.content.decode()
 
 
-def test_event_register_is_post_only(employee_client):
+def test_event_register_get_goes_back_to_the_event_with_a_message(employee_client):
     event = EventFactory()
 
-    response = employee_client.get(reverse("memberships:event-register", args=[event.slug]))
+    response = employee_client.get(
+        reverse("memberships:event-register", args=[event.slug]), follow=True
+    )
 
-    assert response.status_code == 405
+    assert response.redirect_chain == [(_detail(event.slug), 302)]
+    assert "That address only works from its button, so nothing was changed." in (
+        response.content.decode()
+    )
     assert not Registration.objects.exists()
 
 
