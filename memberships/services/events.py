@@ -239,13 +239,15 @@ def _json(value):
     return value
 
 
-def _announce(*, event: Event, kind: NotificationKind, key_part: str) -> int:
+def _announce(*, event: Event, kind: NotificationKind, key_part: str, reason: str = "") -> int:
     registrations = event.registrations.filter(
         status__in=LIVE_REGISTRATION_STATUSES
     ).select_related("user")
     count = 0
     for registration in registrations:
         payload = event_payload(event=event, user=registration.user, registration=registration)
+        if reason:
+            payload["reason"] = reason
         notify_employee(
             user=registration.user,
             kind=kind,
@@ -280,7 +282,12 @@ def event_update(*, event: Event, actor, data: dict, reason: str = "") -> Event:
     locked.save()
     audit_record(actor=actor, obj=locked, action="event_changed", changes=changes, reason=reason)
     if new_status == EventStatus.CANCELLED:
-        _announce(event=locked, kind=NotificationKind.EVENT_CANCELLED, key_part="cancelled")
+        _announce(
+            event=locked,
+            kind=NotificationKind.EVENT_CANCELLED,
+            key_part="cancelled",
+            reason=reason,
+        )
     elif any(field in changes for field in ANNOUNCED_FIELDS):
         _announce(event=locked, kind=NotificationKind.EVENT_CHANGED, key_part="changed")
     if "capacity" in changes or new_status == EventStatus.PUBLISHED:
