@@ -4,15 +4,25 @@ edits tell registrants, promote from the waitlist and land in the audit trail.
 Privacy of well-being sessions: programme admins see only counts of who registered, and
 "fewer than 5" below five; names go only to the hosting partner (roster and API)."""
 
+import zoneinfo
+
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.http import HttpResponse, HttpResponseNotAllowed
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from ..csv_export import csv_download
-from ..enums import EventKind
+from ..enums import EventKind, EventStatus
 from ..exceptions import MembershipError
+from ..markdown import render_markdown
 from ..models import Event, Registration, Resource, Topic
+from ..selectors.admin import WAITLIST_PARAM, full_events_with_waitlists
 from ..selectors.events import events_with_counts
 from ..services.audit import audit_record
 from ..services.events import (
@@ -23,7 +33,7 @@ from ..services.events import (
     event_update,
     registration_cancel,
 )
-from .forms import EventAdminForm
+from .forms import EventAdminForm, EventCancelForm
 
 # Links typed without a scheme are https (Django 6's default, chosen now).
 URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
@@ -61,31 +71,48 @@ class TopicAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
 
 
+class WaitlistFilter(admin.SimpleListFilter):
+    title = gettext_lazy("waitlist")
+    parameter_name = WAITLIST_PARAM
+
+    def lookups(self, request, model_admin):
+        return [("yes", gettext_lazy("upcoming, with people waiting"))]
+
+    def queryset(self, request, queryset):
+        return full_events_with_waitlists(queryset) if self.value() == "yes" else queryset
+
+
 @admin.register(Event)
 class EventAdmin(admin.ModelAdmin):
     form = EventAdminForm
     list_display = (
         "title",
         "kind",
-        "starts_at",
+        "starts_local",
         "status",
         "partner",
         "capacity",
         "confirmed",
         "waitlisted",
     )
-    list_filter = ("status", "kind", "format", "is_members_only", "partner")
+    list_filter = ("status", WaitlistFilter, "kind", "format", "is_members_only", "partner")
     formfield_overrides = URL_FIELDS
     search_fields = ("title", "summary")
     date_hierarchy = "starts_at"
     list_select_related = ("partner",)
     prepopulated_fields = {"slug": ("title",)}
     filter_horizontal = ("topics",)
-    readonly_fields = ("sequence", "roster_sent_at", "created_at", "updated_at")
+    readonly_fields = (
+        "description_preview",
+        "sequence",
+        "roster_sent_at",
+        "created_at",
+        "updated_at",
+    )
     actions = ("publish_events", "cancel_events", "duplicate_events", "export_attendees")
     fieldsets = (
         (None, {"fields": ("partner", "title", "slug", "kind", "topics", "status")}),
-        (gettext_lazy("Description"), {"fields": ("summary", "body")}),
+        (gettext_lazy("Description"), {"fields": ("summary", "body", "description_preview")}),
         (
             gettext_lazy("Time and place"),
             {"fields": ("time_zone", "starts_at", "ends_at", "format", "venue", "join_url")},
@@ -109,8 +136,45 @@ class EventAdmin(admin.ModelAdmin):
         ),
     )
 
+    class Media:
+        js = ("js/admin_markdown.js",)
+        css = {"all": ("css/admin.css",)}
+
     def get_queryset(self, request):
         return events_with_counts(super().get_queryset(request))
+
+    def get_urls(self):
+        return [
+            path(
+                "markdown-preview/",
+                self.admin_site.admin_view(self.markdown_preview_view),
+                name="memberships_event_markdown_preview",
+            ),
+            *super().get_urls(),
+        ]
+
+    def markdown_preview_view(self, request):
+        """The description as employees will see it (the admin's live preview)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not (self.has_add_permission(request) or self.has_change_permission(request)):
+            raise PermissionDenied
+        return HttpResponse(render_markdown(request.POST.get("body", "")))
+
+    @admin.display(description=gettext_lazy("preview"))
+    def description_preview(self, obj: Event) -> str:
+        # Saved text, rendered; the script swaps in a live preview while typing.
+        preview = render_markdown(obj.body) if obj.pk else ""
+        return format_html(
+            '<div class="markdown-preview prose" data-preview-url="{}" aria-live="polite">{}</div>',
+            reverse("admin:memberships_event_markdown_preview"),
+            preview,
+        )
+
+    @admin.display(description=gettext_lazy("starts (event's time)"), ordering="starts_at")
+    def starts_local(self, obj: Event) -> str:
+        zone = zoneinfo.ZoneInfo(obj.time_zone)
+        return f"{obj.starts_at.astimezone(zone):%Y-%m-%d %H:%M} {obj.time_zone}"
 
     @admin.display(description=gettext_lazy("confirmed"), ordering="confirmed_count")
     def confirmed(self, obj: Event) -> str:
@@ -144,11 +208,37 @@ class EventAdmin(admin.ModelAdmin):
             event_publish(event=event, actor=request.user)
         messages.success(request, _("Published the selected drafts."))
 
-    @admin.action(description=gettext_lazy("Cancel selected events (registrants are told)"))
+    @admin.action(description=gettext_lazy("Cancel selected events (asks for a reason first)"))
     def cancel_events(self, request, queryset):
-        for event in queryset:
-            event_cancel(event=event, actor=request.user)
-        messages.success(request, _("Cancelled; every registrant gets an e-mail."))
+        """A confirmation page lists the events and their registrants' counts and asks for the
+        reason attendees will read; nothing is cancelled until it is submitted."""
+        form = EventCancelForm(request.POST if "apply" in request.POST else None)
+        events = list(queryset.exclude(status=EventStatus.CANCELLED))
+        if form.is_valid():
+            for event in events:
+                event_cancel(event=event, actor=request.user, reason=form.cleaned_data["reason"])
+            self.message_user(
+                request,
+                ngettext(
+                    "Cancelled %(count)d event; every registrant gets an e-mail with the reason.",
+                    "Cancelled %(count)d events; every registrant gets an e-mail with the reason.",
+                    len(events),
+                )
+                % {"count": len(events)},
+                messages.SUCCESS,
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Cancel events"),
+            "form": form,
+            "events": events,
+            "already_cancelled": queryset.filter(status=EventStatus.CANCELLED).count(),
+            "action": request.POST.get("action", ""),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/memberships/event_cancel.html", context)
 
     @admin.action(description=gettext_lazy("Duplicate selected events as drafts"))
     def duplicate_events(self, request, queryset):

@@ -224,3 +224,12 @@ class EventAdminForm(forms.ModelForm):
                 except forms.ValidationError as error:
                     self.add_error(name, error)
         return cleaned
+
+
+class EventCancelForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Reason, sent to every registrant"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("For example: “The speaker is ill; we will announce a new date.”"),
+    )

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from ..csv_export import csv_text
 from ..enums import (
@@ -319,9 +320,11 @@ def event_duplicate(*, event: Event, actor) -> Event:
     while Event.objects.filter(slug=slug).exists():
         n += 1
         slug = f"{base}-{n}"
+    # "(copy)" tells the two apart in every list until the admin retitles the new edition.
+    title = _("%(title)s (copy)") % {"title": event.title}
     copy = Event.objects.create(
         **{field: getattr(event, field) for field in EDITABLE_FIELDS if field != "slug"}
-        | {"slug": slug, "status": EventStatus.DRAFT},
+        | {"slug": slug, "status": EventStatus.DRAFT, "title": title[:200]},
     )
     copy.topics.set(event.topics.all())
     audit_record(actor=actor, obj=copy, action="event_duplicated", changes={"from": event.pk})

@@ -2,11 +2,13 @@ import datetime
 import zoneinfo
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from memberships.enums import EventStatus, NotificationKind, RegistrationStatus
 from memberships.models import AuditEntry, Event, Notification, Registration
+from tests.conftest import sso_login
 from tests.factories import EventFactory, RegistrationFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
@@ -128,11 +130,11 @@ def test_event_admin_script_in_body_never_reaches_the_event_page(admin_client_ss
 
     admin_client_sso.post(
         reverse("admin:memberships_event_change", args=[event.pk]),
-        _change_data(event, body='<p>Agenda</p><script>alert("pwned")</script>'),
+        _change_data(event, body='## Agenda\n\n<script>alert("pwned")</script>'),
     )
     page = admin_client_sso.get(reverse("memberships:event-detail", args=[event.slug]))
 
-    assert "<p>Agenda</p>" in page.content.decode()
+    assert "<h2>Agenda</h2>" in page.content.decode()
     assert "<script>alert" not in page.content.decode()
 
 
@@ -142,14 +144,61 @@ def test_event_admin_actions_publish_cancel_duplicate(admin_client_sso):
     RegistrationFactory(event=live)
 
     admin_client_sso.post(CHANGELIST, {"action": "publish_events", "_selected_action": [draft.pk]})
-    admin_client_sso.post(CHANGELIST, {"action": "cancel_events", "_selected_action": [live.pk]})
+    asked = admin_client_sso.post(
+        CHANGELIST, {"action": "cancel_events", "_selected_action": [live.pk]}
+    )
+    live.refresh_from_db()
+    still_live = live.status
+    admin_client_sso.post(
+        CHANGELIST,
+        {
+            "action": "cancel_events",
+            "_selected_action": [live.pk],
+            "apply": "1",
+            "reason": "The speaker is ill.",
+        },
+    )
     admin_client_sso.post(CHANGELIST, {"action": "duplicate_events", "_selected_action": [live.pk]})
 
     draft.refresh_from_db()
     live.refresh_from_db()
+    assert asked.status_code == 200
+    assert "Reason, sent to every registrant" in asked.content.decode()
+    assert still_live == EventStatus.PUBLISHED
     assert (draft.status, live.status) == (EventStatus.PUBLISHED, EventStatus.CANCELLED)
-    assert Event.objects.get(slug=f"{live.slug}-copy").status == EventStatus.DRAFT
-    assert Notification.objects.get().kind == NotificationKind.EVENT_CANCELLED
+    copy = Event.objects.get(slug=f"{live.slug}-copy")
+    assert (copy.title, copy.status) == (f"{live.title} (copy)", EventStatus.DRAFT)
+    notification = Notification.objects.get()
+    assert notification.kind == NotificationKind.EVENT_CANCELLED
+    assert notification.payload["reason"] == "The speaker is ill."
+
+
+def test_event_admin_cancel_without_a_reason_cancels_nothing(admin_client_sso):
+    live = EventFactory()
+
+    response = admin_client_sso.post(
+        CHANGELIST,
+        {"action": "cancel_events", "_selected_action": [live.pk], "apply": "1", "reason": ""},
+    )
+
+    live.refresh_from_db()
+    assert response.status_code == 200
+    assert "This field is required." in response.content.decode()
+    assert live.status == EventStatus.PUBLISHED
+
+
+def test_event_admin_markdown_preview_renders_sanitised_html(admin_client_sso, employee):
+    url = reverse("admin:memberships_event_markdown_preview")
+    employee_client = Client()
+    sso_login(employee_client, employee)
+
+    preview = admin_client_sso.post(url, {"body": "**Bold** <script>x</script>"})
+    employee_view = employee_client.post(url, {"body": "**Bold**"})
+
+    assert (
+        preview.content.decode() == "<p><strong>Bold</strong> &lt;script&gt;x&lt;/script&gt;</p>\n"
+    )
+    assert employee_view.status_code == 302  # to the admin sign-in
 
 
 def test_event_admin_exports_attendees_but_not_of_well_being_sessions(admin_client_sso):

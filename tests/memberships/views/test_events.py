@@ -206,18 +206,23 @@ def test_event_detail_shows_join_link_only_to_confirmed_registrants(employee_cli
     assert "https://meet.example.org/secret-room" in confirmed_page
 
 
-def test_event_detail_never_lets_script_from_the_body_reach_the_page(employee_client):
+def test_event_detail_renders_markdown_and_never_lets_script_reach_the_page(employee_client):
     event = EventFactory(
-        body='<p>Hi</p><script>alert("x")</script><img src="x" onerror="alert(1)">'
-        '<a href="javascript:alert(2)">link</a>'
+        body="Hi **there**\n\n- one\n- [two](https://example.org/two)\n\n"
+        '<script>alert("x")</script><img src="x" onerror="alert(1)">\n\n'
+        "[bad](javascript:alert(2))"
     )
 
     content = employee_client.get(_detail(event.slug)).content.decode()
 
-    assert "<p>Hi</p>" in content
-    assert 'alert("x")' not in content
-    assert "onerror" not in content
-    assert "javascript:" not in content
+    assert "<p>Hi <strong>there</strong></p>" in content
+    assert (
+        '<li><a href="https://example.org/two" rel="noopener noreferrer nofollow">two</a></li>'
+    ) in content
+    assert "<script>alert" not in content
+    assert "<img" not in content
+    assert "&lt;script&gt;" in content  # typed HTML is shown as text
+    assert 'href="javascript:' not in content
 
 
 def test_event_detail_members_only_invites_an_eligible_employee_to_claim(employee_client, employee):
@@ -317,7 +322,7 @@ def test_event_detail_source_order_is_the_phone_order(employee_client):
     event = EventFactory(
         content_note_label="Graphic content",
         content_note="Includes real abuse reports.",
-        body="<p>The long description.</p>",
+        body="The long description.",
     )
 
     content = employee_client.get(_detail(event.slug)).content.decode()
