@@ -42,6 +42,7 @@ events_urlpatterns = [
         name="calendar-token-reset",
     ),
     path("resources/", event_views.resource_list, name="resource-list"),
+    path("well-being/", event_views.well_being, name="well-being"),
 ]
 api_urlpatterns = [
     path(

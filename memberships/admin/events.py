@@ -21,7 +21,7 @@ from ..csv_export import csv_download
 from ..enums import EventKind, EventStatus
 from ..exceptions import MembershipError
 from ..markdown import render_markdown
-from ..models import Event, Registration, Resource, Topic
+from ..models import Event, Registration, Resource, Topic, UrgentHelpLine
 from ..selectors.admin import WAITLIST_PARAM, full_events_with_waitlists
 from ..selectors.events import events_with_counts
 from ..services.audit import audit_record
@@ -324,3 +324,12 @@ class ResourceAdmin(admin.ModelAdmin):
     formfield_overrides = URL_FIELDS
     search_fields = ("title", "summary")
     list_select_related = ("partner",)
+
+
+@admin.register(UrgentHelpLine)
+class UrgentHelpLineAdmin(admin.ModelAdmin):
+    """Shown first on the well-being page, in this order."""
+
+    list_display = ("name", "phone", "availability", "order", "is_active")
+    list_editable = ("order", "is_active")
+    formfield_overrides = URL_FIELDS

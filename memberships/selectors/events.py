@@ -20,8 +20,15 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from ..enums import LIVE_REGISTRATION_STATUSES, EventStatus, MembershipStatus, RegistrationStatus
-from ..models import Event, Membership, Registration, Resource
+from ..enums import (
+    LIVE_REGISTRATION_STATUSES,
+    EventKind,
+    EventStatus,
+    MembershipStatus,
+    RegistrationStatus,
+    ResourceKind,
+)
+from ..models import Event, Membership, Registration, Resource, UrgentHelpLine
 
 # Memberships whose consented data the partner already holds.
 SHARED_MEMBERSHIP_STATUSES = (MembershipStatus.PENDING_PARTNER, MembershipStatus.ACTIVE)
@@ -225,7 +232,24 @@ def event_roster(*, event: Event) -> list[dict]:
 
 
 def resource_list(*, kind: str = "") -> QuerySet[Resource]:
-    qs = Resource.objects.select_related("partner").order_by("kind", "title", "pk")
+    """Resources, well-being support first (people looking for it should not have to scroll)."""
+    well_being_first = Case(
+        When(kind=ResourceKind.WELL_BEING, then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+    qs = Resource.objects.select_related("partner").order_by(
+        well_being_first, "kind", "title", "pk"
+    )
     if kind:
         qs = qs.filter(kind=kind)
     return qs
+
+
+def urgent_help_lines() -> list[UrgentHelpLine]:
+    return list(UrgentHelpLine.objects.filter(is_active=True).order_by("order", "name", "pk"))
+
+
+def well_being_events(*, user) -> QuerySet[Event]:
+    """Upcoming well-being sessions, as the event list shows them."""
+    return event_list(user=user, kind=EventKind.WELL_BEING)

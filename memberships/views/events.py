@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 
 from portal.decorators import post_only
 
-from ..enums import RegistrationStatus
+from ..enums import RegistrationStatus, ResourceKind
 from ..exceptions import MembershipError
 from ..forms.events import EventFilterForm, ResourceFilterForm
 from ..markdown import render_markdown
@@ -156,13 +156,8 @@ def my_events(request):
     return render(request, "memberships/events/my_events.html", {"registrations": registrations})
 
 
-@login_required
-@require_GET
-def resource_list(request):
-    form = ResourceFilterForm(request.GET or None)
-    is_valid = form.is_valid() if form.is_bound else True
-    kind = form.cleaned_data.get("kind", "") if is_valid and form.is_bound else ""
-    resources = list(event_selectors.resource_list(kind=kind))
+def _with_access(request, resources: list) -> list:
+    """Mark each resource open or not for the viewer, with their standing for closed ones."""
     access = member_access_for_partners(
         user=request.user,
         partners={r.partner_id: r.partner for r in resources if r.is_members_only}.values(),
@@ -170,6 +165,30 @@ def resource_list(request):
     for resource in resources:
         resource.access = access.get(resource.partner_id) if resource.is_members_only else None
         resource.is_open_to_viewer = resource.access is None or resource.access.is_member
+    return resources
+
+
+@login_required
+@require_GET
+def well_being(request):
+    """Urgent help first, then sessions and resources: one discreet place to find support."""
+    context = {
+        "help_lines": event_selectors.urgent_help_lines(),
+        "events": list(event_selectors.well_being_events(user=request.user)[:EVENTS_PER_PAGE]),
+        "resources": _with_access(
+            request, list(event_selectors.resource_list(kind=ResourceKind.WELL_BEING))
+        ),
+    }
+    return render(request, "memberships/events/well_being.html", context)
+
+
+@login_required
+@require_GET
+def resource_list(request):
+    form = ResourceFilterForm(request.GET or None)
+    is_valid = form.is_valid() if form.is_bound else True
+    kind = form.cleaned_data.get("kind", "") if is_valid and form.is_bound else ""
+    resources = _with_access(request, list(event_selectors.resource_list(kind=kind)))
     context = {"form": form, "resources": resources}
     return render(
         request, "memberships/events/resource_list.html", context, status=200 if is_valid else 400
