@@ -12,7 +12,7 @@ from portal.decorators import post_only
 
 from ..enums import RegistrationStatus, ResourceKind
 from ..exceptions import MembershipError
-from ..forms.events import EventFilterForm, ResourceFilterForm
+from ..forms.events import ConfirmForm, EventFilterForm, ResourceFilterForm
 from ..markdown import render_markdown
 from ..models import CalendarFeed
 from ..selectors import events as event_selectors
@@ -109,17 +109,29 @@ def event_register(request, slug):
 @login_required
 @post_only("memberships:event-detail", keep=("slug",))
 def event_cancel(request, slug):
+    """First POST shows the confirmation page (no JavaScript needed); the confirmed POST
+    cancels the seat or leaves the waitlist."""
     event = _get_event_or_404(request, slug)
     registration = _own_registration(event)
     if registration is None:
         messages.info(request, _("You were not registered for this event."))
         return redirect("memberships:event-detail", slug=event.slug)
+    if not ConfirmForm(request.POST).is_confirmed:
+        context = {"event": event, "registration": registration}
+        return render(request, "memberships/events/registration_cancel.html", context)
+    was_confirmed = registration.status == RegistrationStatus.CONFIRMED
     try:
         registration_cancel(registration=registration, actor=request.user)
     except MembershipError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, _("Your registration is cancelled."))
+        if was_confirmed:
+            messages.success(
+                request,
+                _("Your seat is cancelled. It goes to the next person on the waitlist."),
+            )
+        else:
+            messages.success(request, _("You have left the waitlist."))
     return redirect("memberships:event-detail", slug=event.slug)
 
 

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from portal.decorators import post_only
 
+from ..forms.events import ConfirmForm
 from ..forms.settings import TimeZoneForm
 from ..services.calendar import calendar_feed_for_user, calendar_feed_reset
 from ..services.events import user_time_zone_update
@@ -49,6 +50,9 @@ def my_settings(request):
 @login_required
 @post_only("memberships:my-settings")
 def calendar_token_reset(request):
+    """First POST shows the confirmation page; the confirmed POST makes a new link."""
+    if not ConfirmForm(request.POST).is_confirmed:
+        return render(request, "memberships/calendar_reset.html")
     calendar_feed_reset(user=request.user)
     messages.success(
         request,

@@ -127,7 +127,12 @@ def test_journey_employee_filters_registers_downloads_the_calendar_file_and_canc
     assert f"SUMMARY:{webinar.title}" in calendar
 
     page.get_by_role("button", name="Cancel my seat").click()
-    expect(page.get_by_role("status")).to_contain_text("Your registration is cancelled.")
+    # A confirmation page first: nothing is cancelled until it is confirmed.
+    expect(page.get_by_role("heading", name="Cancel your seat?")).to_be_visible()
+    registration.refresh_from_db()
+    assert registration.status == "confirmed"
+    page.get_by_role("button", name="Yes, cancel my seat").click()
+    expect(page.get_by_role("status")).to_contain_text("Your seat is cancelled.")
     expect(page.get_by_role("button", name="Register")).to_be_visible()
     registration.refresh_from_db()
     assert registration.status == "cancelled"
@@ -154,7 +159,8 @@ def test_journey_waitlisted_employee_is_promoted_and_the_email_link_works(sso, p
     mail.outbox.clear()
 
     jordan.get_by_role("button", name="Cancel my seat").click()
-    expect(jordan.get_by_role("status")).to_contain_text("Your registration is cancelled.")
+    jordan.get_by_role("button", name="Yes, cancel my seat").click()
+    expect(jordan.get_by_role("status")).to_contain_text("Your seat is cancelled.")
 
     promoted = [m for m in mail.outbox if m.to == ["alex@example.com"]]
     assert [m.subject for m in promoted] == ["A seat opened up for you: Resilience circle"]

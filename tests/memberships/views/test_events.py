@@ -375,13 +375,40 @@ def test_event_register_then_cancel(employee_client, employee, other_employee):
 
     registered = employee_client.post(register_url)
     RegistrationFactory(event=event, user=other_employee, status=RegistrationStatus.WAITLISTED)
-    cancelled = employee_client.post(cancel_url, follow=True)
+    asked = employee_client.post(cancel_url)
+    still = Registration.objects.get(user=employee).status
+    cancelled = employee_client.post(cancel_url, {"confirm": "true"}, follow=True)
 
     assert registered.status_code == 302
     assert registered["Location"] == _detail(event.slug)
+    assert "Cancel your seat?" in asked.content.decode()
+    assert still == RegistrationStatus.CONFIRMED
     assert Registration.objects.get(user=employee).status == RegistrationStatus.CANCELLED
     assert Registration.objects.get(user=other_employee).status == RegistrationStatus.CONFIRMED
-    assert "Your registration is cancelled." in cancelled.content.decode()
+    assert "Your seat is cancelled. It goes to the next person on the waitlist." in (
+        cancelled.content.decode()
+    )
+
+
+def test_leave_the_waitlist_asks_first_and_says_so_afterwards(employee_client, employee):
+    event = EventFactory(capacity=1)
+    RegistrationFactory(event=event)
+    place = RegistrationFactory(event=event, user=employee, status=RegistrationStatus.WAITLISTED)
+    cancel_url = reverse("memberships:event-cancel", args=[event.slug])
+
+    asked = employee_client.post(cancel_url).content.decode()
+    place.refresh_from_db()
+    still = place.status
+    left = employee_client.post(cancel_url, {"confirm": "true"}, follow=True).content.decode()
+
+    place.refresh_from_db()
+    assert "Leave the waitlist?" in asked
+    assert "You are number 1 on the waitlist" in asked
+    assert still == RegistrationStatus.WAITLISTED
+    assert place.status == RegistrationStatus.CANCELLED
+    assert "You have left the waitlist." in left
+    assert "Your registration is cancelled." not in left
+    assert "Your seat is cancelled" not in left
 
 
 def test_event_register_get_goes_back_to_the_event_with_a_message(employee_client):
@@ -447,8 +474,12 @@ def test_calendar_feed_unknown_token_is_404(client):
 def test_calendar_token_reset_breaks_the_old_link(employee_client, employee):
     old = employee_client.get(reverse("memberships:my-settings")).context["feed"].token
 
-    employee_client.post(reverse("memberships:calendar-token-reset"))
+    asked = employee_client.post(reverse("memberships:calendar-token-reset"))
+    unchanged = employee_client.get(reverse("memberships:calendar-feed", args=[old])).status_code
+    employee_client.post(reverse("memberships:calendar-token-reset"), {"confirm": "true"})
 
+    assert "Reset your calendar link?" in asked.content.decode()
+    assert unchanged == 200
     assert employee_client.get(reverse("memberships:calendar-feed", args=[old])).status_code == 404
     employee.calendar_feed.refresh_from_db()
     assert employee.calendar_feed.token != old
@@ -534,7 +565,7 @@ def test_other_people_cannot_cancel_someone_elses_seat(client, employee, other_e
     seat = RegistrationFactory(event=event, user=employee)
     sso_login(client, other_employee)
 
-    client.post(reverse("memberships:event-cancel", args=[event.slug]))
+    client.post(reverse("memberships:event-cancel", args=[event.slug]), {"confirm": "true"})
 
     seat.refresh_from_db()
     assert seat.status == RegistrationStatus.CONFIRMED
