@@ -3,6 +3,8 @@ queries however many events and registrations there are."""
 
 from __future__ import annotations
 
+import re
+
 from django.db import connection
 from django.db.models import (
     Case,
@@ -104,6 +106,42 @@ def _for_viewer(qs: QuerySet[Event], *, user) -> QuerySet[Event]:
     )
 
 
+SEARCH_MAX_WORDS = 8
+SEARCH_MAX_WORD_LENGTH = 40
+_SEARCH_WORD = re.compile(r"\w+(?:-\w+)*")
+
+
+def _search_words(text: str) -> list[str]:
+    """Lower-case words (hyphenated ones kept whole); quotes and operators never get through."""
+    words = [w[:SEARCH_MAX_WORD_LENGTH] for w in _SEARCH_WORD.findall(text.lower()) if len(w) > 1]
+    return words[:SEARCH_MAX_WORDS]
+
+
+def _word_alternatives(word: str) -> list[str]:
+    """tsquery alternatives for one typed word, so that a prefix and simple spelling variants
+    match the English-stemmed text:
+    - the prefix itself (`'moderat':*`);
+    - the shorter lexemes the stemmer may have cut it to: "moderators" is stored as `moder`,
+      which `'moderat':*` alone does not reach;
+    - "well-being" also as "wellbeing", and "wellbeing" also as every "well-being" split
+      (its stored lexemes are `'well-b' <-> 'well'`)."""
+    alternatives = [f"'{word}':*"]
+    if len(word) >= 5 and word.isalpha():
+        alternatives += [f"'{word[:n]}'" for n in range(max(4, len(word) - 2), len(word))]
+    if "-" in word:
+        alternatives.append(f"'{word.replace('-', '')}':*")
+    elif len(word) >= 6 and word.isalpha():
+        alternatives += [f"'{word[:n]}-{word[n:]}'" for n in range(3, len(word) - 2)]
+    return alternatives
+
+
+def search_tsquery(text: str) -> str:
+    """A raw tsquery: every typed word must match, each through any of its alternatives."""
+    return " & ".join(
+        "(" + " | ".join(_word_alternatives(word)) + ")" for word in _search_words(text)
+    )
+
+
 def _search(qs: QuerySet[Event], text: str) -> QuerySet[Event]:
     if connection.vendor == "postgresql":
         from django.contrib.postgres.search import (  # noqa: PLC0415 -- PostgreSQL only
@@ -111,17 +149,23 @@ def _search(qs: QuerySet[Event], text: str) -> QuerySet[Event]:
             SearchVector,
         )
 
+        tsquery = search_tsquery(text)
+        if not tsquery:
+            return qs.none()
         vector = (
             SearchVector("title", weight="A")
             + SearchVector("summary", weight="B")
             + SearchVector("body", weight="C")
         )
         return qs.annotate(search=vector).filter(
-            search=SearchQuery(text, search_type="websearch", config="english")
+            search=SearchQuery(tsquery, search_type="raw", config="english")
         )
-    return qs.filter(
-        Q(title__icontains=text) | Q(summary__icontains=text) | Q(body__icontains=text)
-    )
+    # SQLite (development): every word somewhere in the text, as typed.
+    for word in _search_words(text) or [text]:
+        qs = qs.filter(
+            Q(title__icontains=word) | Q(summary__icontains=word) | Q(body__icontains=word)
+        )
+    return qs
 
 
 def event_list(

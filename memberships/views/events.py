@@ -14,7 +14,7 @@ from ..enums import RegistrationStatus, ResourceKind
 from ..exceptions import MembershipError
 from ..forms.events import ConfirmForm, EventFilterForm, ResourceFilterForm
 from ..markdown import render_markdown
-from ..models import CalendarFeed
+from ..models import CalendarFeed, Event
 from ..selectors import events as event_selectors
 from ..selectors.claims import member_access, member_access_for_partners
 from ..services.calendar import calendar_for_events
@@ -37,7 +37,12 @@ def _own_registration(event):
 def _list_page(request, *, past: bool):
     form = EventFilterForm(request.GET or None)
     is_valid = form.is_valid() if form.is_bound else True
-    events = event_selectors.event_list(user=request.user, past=past, **form.filters())
+    # An invalid filter (an end date before the start) lists nothing rather than everything.
+    events = (
+        event_selectors.event_list(user=request.user, past=past, **form.filters())
+        if is_valid
+        else Event.objects.none()
+    )
     page = Paginator(events, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

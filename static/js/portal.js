@@ -70,7 +70,16 @@
     });
   }
 
-  function start() { suggestTimeZone(); searchableZones(); copyButtons(); }
+  // On a phone, fold the filters so the results are on the first screen (unless some are set).
+  function foldFilters() {
+    if (!window.matchMedia || !window.matchMedia("(max-width: 40rem)").matches) { return; }
+    var disclosures = document.querySelectorAll("details[data-fold-on-phone]");
+    Array.prototype.forEach.call(disclosures, function (details) {
+      if (details.getAttribute("data-active-filters") === "0") { details.open = false; }
+    });
+  }
+
+  function start() { suggestTimeZone(); searchableZones(); copyButtons(); foldFilters(); }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);
   } else {

@@ -139,6 +139,8 @@ def test_event_list_bad_filters_give_a_400_with_the_form_error(employee_client, 
     assert response.status_code == 400
     assert response.context["form"].errors
     assert 'class="errorlist' in response.content.decode()
+    assert list(response.context["events"]) == []
+    assert "0 upcoming events" in response.content.decode()
 
 
 def test_event_list_page_out_of_range_shows_the_last_page(employee_client):
@@ -170,6 +172,44 @@ def test_event_list_filters_by_text_kind_topic_and_content_notes(employee_client
     )
 
     assert [e.title for e in response.context["events"]] == [match.title]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("moderat", ["Moderators' peer circle", "Moderation at scale"]),
+        ("moderation", ["Moderators' peer circle", "Moderation at scale"]),  # one stem
+        ("wellbeing", ["Well-being walk", "Wellbeing for leads"]),
+        ("well-being", ["Well-being walk", "Wellbeing for leads"]),
+        ("escal", ["Escalation paths"]),
+        ("peer moderat", ["Moderators' peer circle"]),
+        ("karaoke", []),
+        ("' & | ! :*", []),
+    ],
+)
+def test_event_list_search_matches_prefixes_and_simple_variants(employee_client, query, expected):
+    for title in (
+        "Moderators' peer circle",
+        "Moderation at scale",
+        "Well-being walk",
+        "Wellbeing for leads",
+        "Escalation paths",
+    ):
+        EventFactory(title=title, summary="A session.", body="")
+
+    response = employee_client.get(LIST_URL, {"q": query})
+
+    assert response.status_code == 200
+    assert sorted(e.title for e in response.context["events"]) == sorted(expected)
+
+
+def test_event_list_filters_sit_in_a_disclosure_that_counts_active_filters(employee_client):
+    plain = employee_client.get(LIST_URL).content.decode()
+    filtered = employee_client.get(LIST_URL, {"kind": "workshop", "q": "policy"}).content.decode()
+
+    assert 'data-fold-on-phone data-active-filters="0"' in plain
+    assert 'data-active-filters="2"' in filtered
+    assert "Filters (2 active)" in filtered
 
 
 def test_event_past_lists_ended_events_newest_first(employee_client):
