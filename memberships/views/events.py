@@ -17,7 +17,7 @@ from ..markdown import render_markdown
 from ..models import CalendarFeed, Event
 from ..selectors import events as event_selectors
 from ..selectors.claims import member_access, member_access_for_partners
-from ..services.calendar import calendar_for_events
+from ..services.calendar import calendar_for_events, google_calendar_url, outlook_calendar_url
 from ..services.events import registration_cancel, registration_create
 
 EVENTS_PER_PAGE = 20
@@ -87,6 +87,8 @@ def event_detail(request, slug):
         "registration_is_open": event.registration_is_open(),
         # Markdown, sanitised when shown: no script or event handler survives.
         "body_html": render_markdown(event.body),
+        "google_calendar_url": google_calendar_url(event),
+        "outlook_calendar_url": outlook_calendar_url(event),
     }
     return render(request, "memberships/events/event_detail.html", context)
 

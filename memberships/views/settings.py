@@ -13,7 +13,7 @@ from portal.decorators import post_only
 
 from ..forms.events import ConfirmForm
 from ..forms.settings import TimeZoneForm
-from ..services.calendar import calendar_feed_for_user, calendar_feed_reset
+from ..services.calendar import calendar_feed_for_user, calendar_feed_reset, webcal_url
 from ..services.events import user_time_zone_update
 
 
@@ -43,7 +43,7 @@ def my_settings(request):
     feed_url = request.build_absolute_uri(
         reverse("memberships:calendar-feed", kwargs={"token": feed.token})
     )
-    context = {"form": form, "feed_url": feed_url, "feed": feed}
+    context = {"form": form, "feed_url": feed_url, "webcal_url": webcal_url(feed_url), "feed": feed}
     return render(request, "memberships/user_settings.html", context, status=status)
 
 

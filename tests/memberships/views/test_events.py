@@ -377,6 +377,16 @@ def test_event_detail_source_order_is_the_phone_order(employee_client):
     assert order == sorted(order)
 
 
+def test_event_detail_offers_ics_google_and_outlook(employee_client):
+    event = EventFactory()
+
+    html = employee_client.get(_detail(event.slug)).content.decode()
+
+    assert reverse("memberships:event-calendar", args=[event.slug]) in html
+    assert "https://calendar.google.com/calendar/render?action=TEMPLATE" in html
+    assert "https://outlook.office.com/calendar/0/deeplink/compose?" in html
+
+
 def test_event_detail_hides_drafts_from_employees(employee_client):
     event = EventFactory(status=EventStatus.DRAFT)
 

@@ -65,3 +65,11 @@ def test_my_events_shows_times_with_their_zone(employee_client, employee):
     html = employee_client.get(reverse("memberships:my-events")).content.decode()
 
     assert "(America/Los_Angeles) · Online" in html
+
+
+def test_settings_offer_the_feed_with_a_copy_button_and_a_webcal_link(employee_client, employee):
+    html = employee_client.get(SETTINGS_URL).content.decode()
+
+    token = employee.calendar_feed.token
+    assert f'href="webcal://testserver/calendar/{token}.ics"' in html
+    assert 'data-copy-target="feed-url"' in html
