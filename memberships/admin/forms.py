@@ -202,9 +202,12 @@ class EventAdminForm(forms.ModelForm):
             field = self.fields.get(name)
             if field is None:
                 continue
-            field.help_text = gettext_lazy(
-                "In the event's time zone (%(zone)s); stored in UTC."
-            ) % {"zone": zone.key}
+            field.help_text = (
+                gettext_lazy("In the event's time zone (%(zone)s); stored in UTC.")
+                % {"zone": zone.key}
+                if self.instance.pk
+                else gettext_lazy("In the event's time zone, chosen above; stored in UTC.")
+            )
             value = self.initial.get(name)
             if isinstance(value, datetime.datetime) and timezone.is_aware(value):
                 # Shown as the event's wall clock, whatever the admin's own zone is.
