@@ -97,3 +97,18 @@ def test_membership_admin_list_keeps_to_five_columns(admin_client_sso):
         "member_number",
         "claimed_on",
     ]
+
+
+def test_event_admin_list_keeps_to_five_columns(admin_client_sso):
+    EventFactory()
+
+    response = admin_client_sso.get(reverse("admin:memberships_event_changelist"))
+
+    assert response.context["cl"].list_display == [
+        "action_checkbox",
+        "event_title",
+        "starts_local",
+        "status",
+        "confirmed",
+        "waitlisted",
+    ]

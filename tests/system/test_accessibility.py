@@ -223,3 +223,31 @@ def test_pages_fit_a_phone_without_sideways_scrolling(live_server, browser, view
         context.close()
 
     assert overflowing == {}
+
+
+def test_admin_lists_fit_a_1280_px_screen(live_server, browser):
+    """The membership and event lists show every column without scrolling sideways."""
+    admin = UserFactory(name="Priya Shah", is_staff=True, is_superuser=True)
+    data = seed_portal()
+    MembershipFactory(
+        sponsorship=data["sponsorship"],
+        user=UserFactory(name="Alexandra Morgan-Featherstonehaugh"),
+        status="pending_partner",
+        member_number="TSPA-0042",
+    )
+    context = new_context(browser, viewport=DESKTOP)
+    sign_in_with_cookie(context, live_server.url, admin)
+    page = context.new_page()
+    hidden = {}
+
+    try:
+        for name in ("membership", "event"):
+            page.goto(live_server.url + reverse(f"admin:memberships_{name}_changelist"))
+            hidden[name] = page.evaluate(
+                """() => { const table = document.querySelector('#result_list');
+                           return table.scrollWidth - table.parentElement.clientWidth; }"""
+            )
+    finally:
+        context.close()
+
+    assert hidden == {"membership": 0, "event": 0}
