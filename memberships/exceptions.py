@@ -75,8 +75,8 @@ class RegistrationNotYetOpen(MembershipError):
 
 class MembersOnly(MembershipError):
     default_message = _(
-        "This event is for members of the host association. Claim your sponsored "
-        "membership first, then register."
+        "This event is for members of the host association, and your membership is not "
+        "active yet. The event page says where it stands and what happens next."
     )
 
 

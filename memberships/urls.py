@@ -41,7 +41,18 @@ events_urlpatterns = [
         settings_views.calendar_token_reset,
         name="calendar-token-reset",
     ),
+    path("me/data/", settings_views.my_data, name="my-data"),
+    path(
+        "me/data/my-data.json",
+        settings_views.my_data_download,
+        {"fmt": "json"},
+        name="my-data-json",
+    ),
+    path(
+        "me/data/my-data.csv", settings_views.my_data_download, {"fmt": "csv"}, name="my-data-csv"
+    ),
     path("resources/", event_views.resource_list, name="resource-list"),
+    path("well-being/", event_views.well_being, name="well-being"),
 ]
 api_urlpatterns = [
     path(

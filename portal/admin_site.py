@@ -14,8 +14,7 @@ from django_otp import devices_for_user
 from django_otp.admin import OTPAdminAuthenticationForm
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from memberships.enums import NotificationStatus
-from memberships.models import Notification
+from memberships.selectors.admin import admin_action_items
 
 from .ratelimits import breakglass_failed, breakglass_locked_for, too_many_requests
 
@@ -84,12 +83,11 @@ class PortalAdminSite(admin.AdminSite):
     login_template = "admin/portal_login.html"
 
     def index(self, request, extra_context=None):
-        # Dead notifications need a person: count them where nobody can miss them.
-        extra_context = extra_context or {}
-        if request.user.has_perm("memberships.view_notification"):
-            extra_context["dead_notifications"] = Notification.objects.filter(
-                status=NotificationStatus.DEAD
-            ).count()
+        # What needs a person comes first, where nobody can miss it.
+        extra_context = {
+            **(extra_context or {}),
+            "action_items": admin_action_items(user=request.user),
+        }
         return super().index(request, extra_context)
 
     def get_urls(self):

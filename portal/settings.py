@@ -569,3 +569,9 @@ if SAML_ENABLED:
         urlsplit(_saml_idp.get("metadata_url") or _saml_idp["sso_url"])
     )
     CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(_saml_origin)
+
+# The experience: expected waits, the reply-to of e-mails, the default zone suggested to
+# employees before their browser tells us theirs.
+CLAIM_APPROVAL_EXPECTED_DAYS = env_int("CLAIM_APPROVAL_EXPECTED_DAYS", 2)
+PARTNER_ACTIVATION_EXPECTED_DAYS = env_int("PARTNER_ACTIVATION_EXPECTED_DAYS", 5)
+EMAIL_REPLY_TO = env_str("EMAIL_REPLY_TO", SUPPORT_EMAIL)

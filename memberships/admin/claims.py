@@ -23,7 +23,8 @@ from ..enums import LIVE_MEMBERSHIP_STATUSES, MembershipStatus
 from ..exceptions import MembershipError
 from ..models import AuditEntry, Membership, Partner, RosterEntry, SeatWaitlistEntry, Sponsorship
 from ..models.sponsorships import SHAREABLE_FIELDS
-from ..selectors.claims import claim_is_overdue, idle_claims, seats_left, with_seats_used
+from ..selectors.admin import ACTIVATION_OVERDUE_PARAM, overdue_activations
+from ..selectors.claims import claim_is_overdue, seats_left, with_seats_used
 from ..selectors.eligibility import eligibility_for
 from ..services import claims
 from ..services.partners import partner_delete, partner_save
@@ -359,34 +360,22 @@ def _reason_action(modeladmin, request, queryset, *, service, title: str, done: 
     return TemplateResponse(request, "admin/memberships/membership_reason.html", context)
 
 
-class OverdueFilter(admin.SimpleListFilter):
-    """Claims the partner has not activated within PARTNER_ACTIVATION_DAYS."""
-
-    title = gettext_lazy("activation")
-    parameter_name = "overdue"
+class ActivationOverdueFilter(admin.SimpleListFilter):
+    title = gettext_lazy("partner activation")
+    parameter_name = ACTIVATION_OVERDUE_PARAM
 
     def lookups(self, request, model_admin):
-        return [("yes", _("Overdue at the partner"))]
+        return [("yes", gettext_lazy("overdue"))]
 
     def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(pk__in=idle_claims().values("pk"))
-        return queryset
+        return overdue_activations(queryset) if self.value() == "yes" else queryset
 
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    list_display = (
-        "user_email",
-        "user_name",
-        "sponsorship",
-        "status",
-        "overdue",
-        "member_number",
-        "claimed_at",
-        "activated_at",
-    )
-    list_filter = (OverdueFilter, "status", "sponsorship__partner", "sponsorship", "claimed_at")
+    # Five short columns: they fit at 1280 px beside the filters; the rest is one click away.
+    list_display = ("person", "sponsorship_short", "status_shown", "member_number", "claimed_on")
+    list_filter = ("status", ActivationOverdueFilter, "sponsorship__partner", "sponsorship")
     list_select_related = ("user", "sponsorship", "sponsorship__partner")
     search_fields = ("user__email", "user__name", "user__employee_id", "member_number")
     date_hierarchy = "claimed_at"
@@ -420,21 +409,33 @@ class MembershipAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # memberships end (revoke), they are never deleted
 
-    @admin.display(description=gettext_lazy("e-mail"), ordering="user__email")
-    def user_email(self, obj) -> str:
-        return obj.user.email
+    @admin.display(description=gettext_lazy("person"), ordering="user__email")
+    def person(self, obj) -> str:
+        name = obj.user.name or obj.user.get_full_name()
+        if not name:
+            return obj.user.email
+        return format_html('{}<br><span class="quiet">{}</span>', name, obj.user.email)
 
-    @admin.display(description=gettext_lazy("name"), ordering="user__name")
-    def user_name(self, obj) -> str:
-        return obj.user.display_name
+    @admin.display(description=gettext_lazy("sponsorship"), ordering="sponsorship__name")
+    def sponsorship_short(self, obj) -> str:
+        partner = obj.sponsorship.partner.name
+        if not obj.sponsorship.tier:
+            return partner
+        return format_html('{}<br><span class="quiet">{}</span>', partner, obj.sponsorship.tier)
 
-    @admin.display(description=gettext_lazy("overdue at the partner"))
-    def overdue(self, obj) -> str:
+    @admin.display(description=gettext_lazy("claimed"), ordering="claimed_at")
+    def claimed_on(self, obj) -> str:
+        return timezone.localdate(obj.claimed_at).isoformat()
+
+    @admin.display(description=gettext_lazy("status"), ordering="status")
+    def status_shown(self, obj) -> str:
+        """The status, and for a claim the partner has sat on too long, how long."""
         if not claim_is_overdue(obj):
-            return ""
-        return _("Overdue: sent %(days)s days ago") % {
+            return obj.get_status_display()
+        overdue = _("overdue: sent %(days)s days ago") % {
             "days": (timezone.now() - obj.shared_at).days
         }
+        return format_html('{}<br><span class="quiet">{}</span>', obj.get_status_display(), overdue)
 
     @admin.display(description=gettext_lazy("activate"))
     def activation(self, obj) -> str:

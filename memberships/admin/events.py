@@ -4,14 +4,24 @@ edits tell registrants, promote from the waitlist and land in the audit trail.
 Privacy of well-being sessions: programme admins see only counts of who registered, and
 "fewer than 5" below five; names go only to the hosting partner (roster and API)."""
 
+import zoneinfo
+
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.http import HttpResponse, HttpResponseNotAllowed
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ..csv_export import csv_download
-from ..enums import EventKind, RegistrationStatus
-from ..models import Event, Registration, Resource, Topic
+from ..enums import EventKind, EventStatus, RegistrationStatus
+from ..markdown import render_markdown
+from ..models import Event, Registration, Resource, Topic, UrgentHelpLine
+from ..selectors.admin import WAITLIST_PARAM, full_events_with_waitlists
 from ..selectors.events import events_with_counts
 from ..services.events import (
     EDITABLE_FIELDS,
@@ -24,8 +34,16 @@ from ..services.events import (
     event_update,
     registration_cancel,
 )
-from ..services.resources import resource_delete, resource_save, topic_delete, topic_save
+from ..services.resources import (
+    help_line_delete,
+    help_line_save,
+    resource_delete,
+    resource_save,
+    topic_delete,
+    topic_save,
+)
 from .base import ServiceWritesAdmin, apply_to_each
+from .forms import EventAdminForm, EventCancelForm
 
 # Links typed without a scheme are https (Django 6's default, chosen now).
 URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
@@ -69,33 +87,43 @@ class TopicAdmin(ServiceWritesAdmin):
         topic_delete(topic=obj, actor=request.user)
 
 
+class WaitlistFilter(admin.SimpleListFilter):
+    title = gettext_lazy("waitlist")
+    parameter_name = WAITLIST_PARAM
+
+    def lookups(self, request, model_admin):
+        return [("yes", gettext_lazy("upcoming, with people waiting"))]
+
+    def queryset(self, request, queryset):
+        return full_events_with_waitlists(queryset) if self.value() == "yes" else queryset
+
+
 @admin.register(Event)
 class EventAdmin(ServiceWritesAdmin):
-    list_display = (
-        "title",
-        "kind",
-        "starts_at",
-        "status",
-        "partner",
-        "capacity",
-        "confirmed",
-        "waitlisted",
-    )
-    list_filter = ("status", "kind", "format", "is_members_only", "partner")
+    form = EventAdminForm
+    # Five columns fit at 1280 px beside the filters: kind and host sit under the title.
+    list_display = ("event_title", "starts_local", "status", "confirmed", "waitlisted")
+    list_filter = ("status", WaitlistFilter, "kind", "format", "is_members_only", "partner")
     formfield_overrides = URL_FIELDS
     search_fields = ("title", "summary")
     date_hierarchy = "starts_at"
     list_select_related = ("partner",)
     prepopulated_fields = {"slug": ("title",)}
     filter_horizontal = ("topics",)
-    readonly_fields = ("sequence", "roster_sent_at", "created_at", "updated_at")
+    readonly_fields = (
+        "description_preview",
+        "sequence",
+        "roster_sent_at",
+        "created_at",
+        "updated_at",
+    )
     actions = ("publish_events", "cancel_events", "duplicate_events", "export_attendees")
     fieldsets = (
         (None, {"fields": ("partner", "title", "slug", "kind", "topics", "status")}),
-        (gettext_lazy("Description"), {"fields": ("summary", "body")}),
+        (gettext_lazy("Description"), {"fields": ("summary", "body", "description_preview")}),
         (
             gettext_lazy("Time and place"),
-            {"fields": ("starts_at", "ends_at", "time_zone", "format", "venue", "join_url")},
+            {"fields": ("time_zone", "starts_at", "ends_at", "format", "venue", "join_url")},
         ),
         (
             gettext_lazy("Registration"),
@@ -120,8 +148,54 @@ class EventAdmin(ServiceWritesAdmin):
         ),
     )
 
+    class Media:
+        js = ("js/admin_markdown.js",)
+        css = {"all": ("css/admin.css",)}
+
     def get_queryset(self, request):
         return events_with_counts(super().get_queryset(request))
+
+    def get_urls(self):
+        return [
+            path(
+                "markdown-preview/",
+                self.admin_site.admin_view(self.markdown_preview_view),
+                name="memberships_event_markdown_preview",
+            ),
+            *super().get_urls(),
+        ]
+
+    def markdown_preview_view(self, request):
+        """The description as employees will see it (the admin's live preview)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not (self.has_add_permission(request) or self.has_change_permission(request)):
+            raise PermissionDenied
+        return HttpResponse(render_markdown(request.POST.get("body", "")))
+
+    @admin.display(description=gettext_lazy("preview"))
+    def description_preview(self, obj: Event) -> str:
+        # Saved text, rendered; the script swaps in a live preview while typing.
+        preview = render_markdown(obj.body) if obj.pk else ""
+        return format_html(
+            '<div class="markdown-preview prose" data-preview-url="{}" aria-live="polite">{}</div>',
+            reverse("admin:memberships_event_markdown_preview"),
+            preview,
+        )
+
+    @admin.display(description=gettext_lazy("event"), ordering="title")
+    def event_title(self, obj: Event) -> str:
+        return format_html(
+            '{}<br><span class="quiet">{} · {}</span>',
+            obj.title,
+            obj.get_kind_display(),
+            obj.partner.name,
+        )
+
+    @admin.display(description=gettext_lazy("starts (event's time)"), ordering="starts_at")
+    def starts_local(self, obj: Event) -> str:
+        zone = zoneinfo.ZoneInfo(obj.time_zone)
+        return f"{obj.starts_at.astimezone(zone):%Y-%m-%d %H:%M} {obj.time_zone}"
 
     @admin.display(description=gettext_lazy("confirmed"), ordering="confirmed_count")
     def confirmed(self, obj: Event) -> str:
@@ -166,15 +240,33 @@ class EventAdmin(ServiceWritesAdmin):
             done=_("Published %(n)s events."),
         )
 
-    @admin.action(description=gettext_lazy("Cancel selected events (registrants are told)"))
+    @admin.action(description=gettext_lazy("Cancel selected events (asks for a reason first)"))
     def cancel_events(self, request, queryset):
-        apply_to_each(
-            self,
-            request,
-            queryset,
-            lambda event: event_cancel(event=event, actor=request.user),
-            done=_("Cancelled %(n)s events; every registrant gets an e-mail."),
-        )
+        """A confirmation page lists the events and their registrants' counts and asks for the
+        reason attendees will read; nothing is cancelled until it is submitted."""
+        form = EventCancelForm(request.POST if "apply" in request.POST else None)
+        events = list(queryset.exclude(status=EventStatus.CANCELLED))
+        if form.is_valid():
+            reason = form.cleaned_data["reason"]
+            apply_to_each(
+                self,
+                request,
+                events,
+                lambda event: event_cancel(event=event, actor=request.user, reason=reason),
+                done=_("Cancelled %(n)s events; every registrant gets an e-mail with the reason."),
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Cancel events"),
+            "form": form,
+            "events": events,
+            "already_cancelled": queryset.filter(status=EventStatus.CANCELLED).count(),
+            "action": request.POST.get("action", ""),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/memberships/event_cancel.html", context)
 
     @admin.action(description=gettext_lazy("Duplicate selected events as drafts"))
     def duplicate_events(self, request, queryset):
@@ -272,3 +364,18 @@ class ResourceAdmin(ServiceWritesAdmin):
 
     def delete_with_service(self, request, obj):
         resource_delete(resource=obj, actor=request.user)
+
+
+@admin.register(UrgentHelpLine)
+class UrgentHelpLineAdmin(ServiceWritesAdmin):
+    """Shown first on the well-being page, in this order."""
+
+    list_display = ("name", "phone", "availability", "order", "is_active")
+    list_editable = ("order", "is_active")
+    formfield_overrides = URL_FIELDS
+
+    def save_with_service(self, request, obj, fields):
+        help_line_save(help_line=obj, actor=request.user, fields=fields)
+
+    def delete_with_service(self, request, obj):
+        help_line_delete(help_line=obj, actor=request.user)

@@ -2,15 +2,21 @@
 (called by the ModelAdmins) decide."""
 
 import datetime
+import zoneinfo
 
 from django import forms
+from django.contrib.admin import widgets
+from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from ..models import Partner, Sponsorship
+from portal.timezones import grouped_zone_choices
+
+from ..models import Event, Partner, Sponsorship
 from ..models.memberships import MEMBER_NUMBER_MAX_LENGTH
 from ..models.sponsorships import SHAREABLE_FIELDS
 from ..selectors.eligibility import seats_used
 from ..services.claims import seats_below_live_message
+from ..services.events import EDITABLE_FIELDS
 
 
 class PartnerAdminForm(forms.ModelForm):
@@ -175,3 +181,108 @@ class SponsorshipRenewForm(forms.Form):
         if starts and ends and ends < starts:
             raise forms.ValidationError(gettext_lazy("The term must end after it starts."))
         return cleaned
+
+
+# Event times are typed and shown as wall-clock times in the event's own zone.
+EVENT_WALL_CLOCK_FIELDS = (
+    "starts_at",
+    "ends_at",
+    "registration_opens_at",
+    "registration_closes_at",
+)
+
+
+class WallClockDateTimeField(forms.SplitDateTimeField):
+    """A date and a time as typed, with no zone yet: the form knows the event's zone."""
+
+    widget = widgets.AdminSplitDateTime
+
+    def compress(self, data_list):
+        if data_list and data_list[0] is not None and data_list[1] is not None:
+            return datetime.datetime.combine(*data_list)
+        return None
+
+
+def wall_clock_to_aware(value: datetime.datetime, zone: zoneinfo.ZoneInfo) -> datetime.datetime:
+    """`value` read on a clock in `zone`. A time skipped by a daylight-saving jump does not
+    exist there and is refused; a time that happens twice is taken the first time."""
+    aware = value.replace(tzinfo=zone, fold=0)
+    round_trip = aware.astimezone(datetime.UTC).astimezone(zone).replace(tzinfo=None)
+    if round_trip != value:
+        raise forms.ValidationError(
+            gettext_lazy(
+                "%(time)s does not exist in %(zone)s: the clocks skip it for daylight saving "
+                "time. Choose another time."
+            ),
+            params={"time": value.strftime("%Y-%m-%d %H:%M"), "zone": zone.key},
+            code="nonexistent_time",
+        )
+    return aware
+
+
+class EventAdminForm(forms.ModelForm):
+    """Times are entered and shown in the event's own zone (the zone chosen on the same form)
+    and stored in UTC, so a host in Los Angeles types the time their attendees see."""
+
+    time_zone = forms.ChoiceField(
+        label=gettext_lazy("event time zone"),
+        choices=grouped_zone_choices,
+        help_text=gettext_lazy(
+            "The zone the event is planned in. The times below are in this zone."
+        ),
+    )
+    join_url = forms.URLField(
+        label=gettext_lazy("join link"),
+        required=False,
+        assume_scheme="https",
+        help_text=gettext_lazy("Shown only to confirmed registrants."),
+    )
+
+    class Meta:
+        model = Event
+        fields = (*EDITABLE_FIELDS, "topics")
+        field_classes = dict.fromkeys(EVENT_WALL_CLOCK_FIELDS, WallClockDateTimeField)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        zone_name = self.instance.time_zone if self.instance.pk else "UTC"
+        self.initial.setdefault("time_zone", zone_name)
+        zone = zoneinfo.ZoneInfo(self.initial["time_zone"] or "UTC")
+        for name in EVENT_WALL_CLOCK_FIELDS:
+            field = self.fields.get(name)
+            if field is None:
+                continue
+            field.help_text = (
+                gettext_lazy("In the event's time zone (%(zone)s); stored in UTC.")
+                % {"zone": zone.key}
+                if self.instance.pk
+                else gettext_lazy("In the event's time zone, chosen above; stored in UTC.")
+            )
+            value = self.initial.get(name)
+            if isinstance(value, datetime.datetime) and timezone.is_aware(value):
+                # Shown as the event's wall clock, whatever the admin's own zone is.
+                self.initial[name] = timezone.make_naive(value, zone)
+
+    def clean(self):
+        cleaned = super().clean()
+        zone_name = cleaned.get("time_zone")
+        if not zone_name:
+            return cleaned
+        zone = zoneinfo.ZoneInfo(zone_name)
+        for name in EVENT_WALL_CLOCK_FIELDS:
+            value = cleaned.get(name)
+            if isinstance(value, datetime.datetime) and timezone.is_naive(value):
+                try:
+                    cleaned[name] = wall_clock_to_aware(value, zone)
+                except forms.ValidationError as error:
+                    self.add_error(name, error)
+        return cleaned
+
+
+class EventCancelForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Reason, sent to every registrant"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("For example: “The speaker is ill; we will announce a new date.”"),
+    )

@@ -153,11 +153,15 @@ class NotificationAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Resend the selected dead notifications"), permissions=["resend"])
     def resend(self, request, queryset) -> None:
+        # Count the selection before resending: when the list is filtered to dead rows, the
+        # resent rows leave the queryset and a count taken afterwards comes out short.
+        selected = list(queryset)
         resent = sum(
             notification_resend(notification=notification)
-            for notification in queryset.filter(status=NotificationStatus.DEAD)
+            for notification in selected
+            if notification.status == NotificationStatus.DEAD
         )
-        skipped = queryset.count() - resent
+        skipped = len(selected) - resent
         if resent:
             self.message_user(
                 request,

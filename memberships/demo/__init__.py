@@ -4,7 +4,7 @@ import datetime
 
 from django.utils import timezone
 
-from ..models import Partner, RosterEntry, Sponsorship
+from ..models import Partner, RosterEntry, Sponsorship, UrgentHelpLine
 from ..models.sponsorships import consent_version_for
 from .events import seed_events, seed_resources
 
@@ -15,7 +15,7 @@ DEMO_CONSENT = (
     "my membership at any time on this page; the association is then told that it has ended."
 )
 DEMO_DESCRIPTION = """\
-Full professional membership of the association for the term below.
+Full professional membership of the association for the whole term shown above.
 Live and recorded workshops on content policy, investigations and tooling.
 Conferences and regional meetups at member rates.
 The peer network: moderated forums and mentoring.
@@ -83,6 +83,40 @@ def seed_sponsorship(*, partner: Partner) -> Sponsorship:
     return sponsorship
 
 
+# Demo numbers use the reserved 555-01xx range: nobody is called by mistake.
+DEMO_HELP_LINES = [
+    (
+        "Employee Assistance Programme",
+        "Free, confidential counselling for you and your family, by phone or video.",
+        "+1 555 0100",
+        "https://eap.example.org",
+        "24 hours, every day",
+    ),
+    (
+        "Crisis line",
+        "Talk to a trained counsellor now if you are struggling to cope.",
+        "+1 555 0199",
+        "",
+        "24 hours, every day",
+    ),
+]
+
+
+def seed_help_lines() -> int:
+    for order, (name, description, phone, url, availability) in enumerate(DEMO_HELP_LINES):
+        UrgentHelpLine.objects.update_or_create(
+            name=name,
+            defaults={
+                "description": description,
+                "phone": phone,
+                "url": url,
+                "availability": availability,
+                "order": order,
+            },
+        )
+    return len(DEMO_HELP_LINES)
+
+
 def seed_demo() -> list[str]:
     """Return a line of what was set up per area."""
     partner = seed_partner()
@@ -93,4 +127,5 @@ def seed_demo() -> list[str]:
         f"roster of {sponsorship.roster_entries.count()})",
         *seed_events(partner=partner),
         *seed_resources(partner=partner),
+        f"urgent help lines: {seed_help_lines()}",
     ]

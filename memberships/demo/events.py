@@ -397,9 +397,9 @@ RESOURCES = [
 ]
 
 BODY = (
-    "<p>{summary}</p><h3>What you will take away</h3><ul><li>Practical techniques you can use "
-    "next week</li><li>Peers facing the same problems</li></ul><p>Questions in advance are "
-    "welcome: reply to your confirmation e-mail.</p>"
+    "{summary}\n\n### What you will take away\n\n- Practical techniques you can use next week\n"
+    "- Peers facing the same problems\n\nQuestions in advance are welcome: reply to your "
+    "confirmation e-mail (it reaches the host).\n"
 )
 
 

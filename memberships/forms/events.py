@@ -62,3 +62,13 @@ class ResourceFilterForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("Kind"), required=False, choices=[("", _("All kinds")), *ResourceKind.choices]
     )
+
+
+class ConfirmForm(forms.Form):
+    """The second step of an irreversible action: its confirmation page posts `confirm`."""
+
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.is_valid() and self.cleaned_data["confirm"]

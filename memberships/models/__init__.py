@@ -3,7 +3,7 @@ from .events import CalendarFeed, Event, Registration, Topic
 from .memberships import Membership, SeatWaitlistEntry
 from .notifications import Notification
 from .partners import Partner
-from .resources import Resource
+from .resources import Resource, UrgentHelpLine
 from .sponsorships import RosterEntry, Sponsorship
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "Registration",
     "Topic",
     "Resource",
+    "UrgentHelpLine",
     "Notification",
     "Partner",
     "Membership",

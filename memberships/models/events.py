@@ -70,7 +70,10 @@ class Event(models.Model):
     body = models.TextField(
         _("description"),
         blank=True,
-        help_text=_("HTML is allowed; scripts and unsafe attributes are removed when shown."),
+        help_text=_(
+            "Markdown: **bold**, *italic*, [a link](https://example.org), lists with - or 1., "
+            "### headings. HTML is shown as text."
+        ),
     )
     starts_at = models.DateTimeField(_("starts at"), db_index=True)
     ends_at = models.DateTimeField(_("ends at"))

@@ -7,7 +7,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -289,3 +289,160 @@ def membership_summary_for_user(*, user) -> MembershipSummary:
     return MembershipSummary(
         state="ineligible", membership=None, reason=results[0].reason, next_url=url
     )
+
+
+# What a members-only place (event, resource) says to the viewer, one state per partner.
+ACCESS_ACTIVE = "active"
+ACCESS_PENDING_APPROVAL = "pending_approval"
+ACCESS_PENDING_PARTNER = "pending_partner"
+ACCESS_WAITLISTED = "waitlisted"
+ACCESS_CAN_CLAIM = "can_claim"
+ACCESS_FULL = "full"
+ACCESS_NOT_ELIGIBLE = "not_eligible"
+ACCESS_NO_SPONSORSHIP = "no_sponsorship"
+
+
+@dataclass(frozen=True)
+class MemberAccess:
+    """The viewer's standing with one partner, as members-only places explain it."""
+
+    state: str
+    partner_name: str
+    membership: Membership | None = None
+    waitlist_position: int | None = None
+    reason: str = ""
+    contact_email: str = ""
+    expected_days: int | None = None
+
+    @property
+    def is_member(self) -> bool:
+        return self.state == ACCESS_ACTIVE
+
+
+def _waitlist_positions(entries: list[SeatWaitlistEntry]) -> dict[int, int]:
+    """Position (1 = next in line) of each of the viewer's waiting entries, by sponsorship id;
+    one query for all of them."""
+    if not entries:
+        return {}
+    ahead = Count(
+        "sponsorship__waitlist_entries",
+        filter=Q(sponsorship__waitlist_entries__status=WaitlistStatus.WAITING)
+        & (
+            Q(sponsorship__waitlist_entries__created_at__lt=F("created_at"))
+            | Q(
+                sponsorship__waitlist_entries__created_at=F("created_at"),
+                sponsorship__waitlist_entries__pk__lt=F("pk"),
+            )
+        ),
+    )
+    rows = SeatWaitlistEntry.objects.filter(pk__in=[e.pk for e in entries]).annotate(ahead=ahead)
+    return {row.sponsorship_id: row.ahead + 1 for row in rows}
+
+
+def member_access_for_partners(*, user, partners) -> dict[int, MemberAccess]:
+    """The viewer's standing with each partner (by id), most advanced first: active, pending
+    approval or pending partner (with the expected wait), on a seat waitlist (with the
+    position), may claim, seats full, not eligible (why, and whom to ask), or no sponsorship.
+
+    At most five queries, however many partners."""
+    partners = {p.pk: p for p in partners}
+    if not partners:
+        return {}
+    memberships = list(
+        Membership.objects.filter(
+            user=user,
+            sponsorship__partner_id__in=partners,
+            status__in=LIVE_MEMBERSHIP_STATUSES,
+        )
+        .select_related("sponsorship")
+        .order_by("-claimed_at", "-pk")
+    )
+    rank = {
+        MembershipStatus.ACTIVE: 0,
+        MembershipStatus.PENDING_PARTNER: 1,
+        MembershipStatus.PENDING_APPROVAL: 2,
+    }
+    best = {}
+    for membership in sorted(memberships, key=lambda m: rank[m.status]):
+        best.setdefault(membership.sponsorship.partner_id, membership)
+    access = {}
+    for partner_id, membership in best.items():
+        state = str(membership.status)
+        expected = {
+            ACCESS_PENDING_APPROVAL: settings.CLAIM_APPROVAL_EXPECTED_DAYS,
+            ACCESS_PENDING_PARTNER: settings.PARTNER_ACTIVATION_EXPECTED_DAYS,
+        }.get(state)
+        access[partner_id] = MemberAccess(
+            state=state,
+            partner_name=partners[partner_id].name,
+            membership=membership,
+            contact_email=membership.sponsorship.contact_email,
+            expected_days=expected,
+        )
+    rest = [pk for pk in partners if pk not in access]
+    if not rest:
+        return access
+    today = timezone.localdate()
+    sponsorships = list(
+        sponsorships_with_seats()
+        .filter(partner_id__in=rest, ends_on__gte=today)
+        .order_by("starts_on", "pk")
+    )
+    waiting = (
+        list(
+            SeatWaitlistEntry.objects.filter(
+                user=user, status=WaitlistStatus.WAITING, sponsorship__in=sponsorships
+            ).select_related("sponsorship")
+        )
+        if sponsorships
+        else []
+    )
+    positions = _waitlist_positions(waiting)
+    roster = (
+        roster_entries_for_user(user=user, sponsorship_ids=[s.pk for s in sponsorships])
+        if sponsorships
+        else []
+    )
+    for partner_id in rest:
+        name = partners[partner_id].name
+        own = [s for s in sponsorships if s.partner_id == partner_id]
+        entry = next((e for e in waiting if e.sponsorship.partner_id == partner_id), None)
+        if entry is not None:
+            access[partner_id] = MemberAccess(
+                state=ACCESS_WAITLISTED,
+                partner_name=name,
+                waitlist_position=positions.get(entry.sponsorship_id),
+                contact_email=entry.sponsorship.contact_email,
+            )
+            continue
+        if not own:
+            access[partner_id] = MemberAccess(
+                state=ACCESS_NO_SPONSORSHIP,
+                partner_name=name,
+                contact_email=settings.SUPPORT_EMAIL,
+            )
+            continue
+        results = [_eligibility(user=user, sponsorship=s, roster=roster) for s in own]
+        for wanted, state in ((ELIGIBLE, ACCESS_CAN_CLAIM), (FULL, ACCESS_FULL)):
+            found = next((r for r in results if r.code == wanted), None)
+            if found is not None:
+                access[partner_id] = MemberAccess(
+                    state=state,
+                    partner_name=name,
+                    reason=found.reason,
+                    contact_email=found.contact_email,
+                )
+                break
+        else:
+            access[partner_id] = MemberAccess(
+                state=ACCESS_NOT_ELIGIBLE,
+                partner_name=name,
+                reason=results[0].reason,
+                contact_email=results[0].contact_email,
+            )
+    return access
+
+
+def member_access(*, user, partner) -> MemberAccess:
+    """The viewer's standing with one partner (see `member_access_for_partners`)."""
+    return member_access_for_partners(user=user, partners=[partner])[partner.pk]

@@ -114,23 +114,25 @@ def eligibility_code(
 
 
 def eligibility_reason(*, code: str, sponsorship: Sponsorship) -> str:
-    """The plain-words explanation shown to the employee (and to admins)."""
+    """The plain-words explanation shown to the employee (and to admins). It never names
+    IdP groups: their names are internal, and the admin page lists them beside it."""
     start = date_format(sponsorship.starts_on, "DATE_FORMAT")
     end = date_format(sponsorship.ends_on, "DATE_FORMAT")
-    groups = ", ".join(sponsorship.eligible_groups or [])
     return {
         ELIGIBLE: _("You are eligible for this membership."),
         INACTIVE: _("Your account is inactive, so you cannot claim a membership."),
         NOT_OPEN: _("This sponsorship opens on %(date)s.") % {"date": start},
         ENDED: _("This sponsorship ended on %(date)s.") % {"date": end},
         ROSTER_INELIGIBLE: _("The company's staff list marks you as not eligible."),
-        NOT_IN_GROUP: _("This membership is for members of the %(groups)s group, and you are not.")
-        % {"groups": groups},
+        NOT_IN_GROUP: _(
+            "This membership is for the teams the company chose, and your company account "
+            "does not place you in one of them."
+        ),
         NOT_ON_ROSTER: _("You are not on the company's list of eligible staff."),
         NOT_IN_GROUP_OR_ROSTER: _(
-            "You are not in the %(groups)s group and not on the company's list of eligible staff."
-        )
-        % {"groups": groups},
+            "Your company account does not place you in one of the teams the company chose, "
+            "and you are not on the company's list of eligible staff."
+        ),
         FULL: _("All seats are taken. You can join the waitlist and get the next free seat."),
     }[code]
 

@@ -3,6 +3,8 @@ queries however many events and registrations there are."""
 
 from __future__ import annotations
 
+import re
+
 from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 from django.db.models import (
@@ -24,10 +26,11 @@ from django.utils import timezone
 from ..enums import (
     LIVE_REGISTRATION_STATUSES,
     SHARED_MEMBERSHIP_STATUSES,
+    EventKind,
     EventStatus,
     RegistrationStatus,
 )
-from ..models import Event, Membership, Registration, Resource
+from ..models import Event, Membership, Registration, Resource, UrgentHelpLine
 from ..models.events import SEARCH_CONFIG
 
 # Memberships whose consented data the partner already holds.
@@ -113,15 +116,69 @@ def _for_viewer(qs: QuerySet[Event], *, user) -> QuerySet[Event]:
     )
 
 
+SEARCH_MAX_WORDS = 8
+SEARCH_MAX_WORD_LENGTH = 40
+_SEARCH_WORD = re.compile(r"\w+(?:-\w+)*")
+
+
+def _search_words(text: str) -> list[str]:
+    """Lower-case words (hyphenated ones kept whole); quotes and operators never get through."""
+    words = [w[:SEARCH_MAX_WORD_LENGTH] for w in _SEARCH_WORD.findall(text.lower()) if len(w) > 1]
+    return words[:SEARCH_MAX_WORDS]
+
+
+# Closed spellings people type for the programme's hyphenated words.
+HYPHENATED_COMPOUNDS = {
+    "wellbeing": "well-being",
+    "selfcare": "self-care",
+    "followup": "follow-up",
+    "cyberbullying": "cyber-bullying",
+}
+
+
+def _word_alternatives(word: str) -> list[str]:
+    """tsquery alternatives for one typed word, so that a prefix and simple spelling variants
+    match the English-stemmed text:
+    - the prefix itself (`'moderat':*`);
+    - the shorter lexemes the stemmer may have cut it to: "moderators" is stored as `moder`,
+      which `'moderat':*` alone does not reach;
+    - a hyphenated word also written closed ("well-being" as "wellbeing"), and the
+      programme's closed compounds also hyphenated ("wellbeing" as "well-being").
+    Splitting every word at every position would also match, but gives the planner a query
+    it cannot estimate, so it stops using the search index."""
+    alternatives = [f"'{word}':*"]
+    if len(word) >= 5 and word.isalpha():
+        alternatives += [f"'{word[:n]}'" for n in range(max(4, len(word) - 2), len(word))]
+    if "-" in word:
+        alternatives.append(f"'{word.replace('-', '')}':*")
+    elif word in HYPHENATED_COMPOUNDS:
+        alternatives.append(f"'{HYPHENATED_COMPOUNDS[word]}'")
+    return alternatives
+
+
+def search_tsquery(text: str) -> str:
+    """A raw tsquery: every typed word must match, each through any of its alternatives."""
+    return " & ".join(
+        "(" + " | ".join(_word_alternatives(word)) + ")" for word in _search_words(text)
+    )
+
+
 def _search(qs: QuerySet[Event], text: str) -> QuerySet[Event]:
     """PostgreSQL: the stored vector, in the language it was built with, so that its GIN
     index serves the query. SQLite: a substring match."""
     if connection.vendor == "postgresql":
-        query = SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
-        return qs.filter(search_vector=query)
-    return qs.filter(
-        Q(title__icontains=text) | Q(summary__icontains=text) | Q(body__icontains=text)
-    )
+        tsquery = search_tsquery(text)
+        if not tsquery:
+            return qs.none()
+        return qs.filter(
+            search_vector=SearchQuery(tsquery, search_type="raw", config=SEARCH_CONFIG)
+        )
+    # SQLite (development): every word somewhere in the text, as typed.
+    for word in _search_words(text) or [text]:
+        qs = qs.filter(
+            Q(title__icontains=word) | Q(summary__icontains=word) | Q(body__icontains=word)
+        )
+    return qs
 
 
 def event_list(
@@ -232,7 +289,19 @@ def event_roster(*, event: Event) -> list[dict]:
 
 
 def resource_list(*, kind: str = "") -> QuerySet[Resource]:
-    qs = Resource.objects.select_related("partner").order_by("kind", "title", "pk")
+    """Resources, well-being support first (people looking for it should not have to scroll):
+    the kinds in descending order of their values (well_being, guide, career), which the
+    index `resource_list_idx` serves as it is."""
+    qs = Resource.objects.select_related("partner").order_by("-kind", "title", "pk")
     if kind:
         qs = qs.filter(kind=kind)
     return qs
+
+
+def urgent_help_lines() -> list[UrgentHelpLine]:
+    return list(UrgentHelpLine.objects.filter(is_active=True).order_by("order", "name", "pk"))
+
+
+def well_being_events(*, user) -> QuerySet[Event]:
+    """Upcoming well-being sessions, as the event list shows them."""
+    return event_list(user=user, kind=EventKind.WELL_BEING)

@@ -4,11 +4,12 @@ with the event's UID, its SEQUENCE and an ORGANIZER) and the personal feed's sec
 
 from __future__ import annotations
 
+import datetime
 import html
 import zoneinfo
 from collections.abc import Iterable
 from email.utils import parseaddr
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import icalendar
 from django.conf import settings
@@ -147,3 +148,46 @@ def calendar_feed_reset(*, user) -> CalendarFeed:
         feed.reset_at = timezone.now()
         feed.save(update_fields=["token", "reset_at"])
     return feed
+
+
+def _utc_stamp(value) -> str:
+    return value.astimezone(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _location(event: Event) -> str:
+    return event.venue or str(event.get_format_display())
+
+
+def google_calendar_url(event: Event) -> str:
+    """Google Calendar's "add event" page, filled in (times in UTC, so no zone confusion)."""
+    query = urlencode(
+        {
+            "action": "TEMPLATE",
+            "text": event.title,
+            "dates": f"{_utc_stamp(event.starts_at)}/{_utc_stamp(event.ends_at)}",
+            "details": f"{event.summary}\n\n{event_absolute_url(event)}",
+            "location": _location(event),
+        }
+    )
+    return f"https://calendar.google.com/calendar/render?{query}"
+
+
+def outlook_calendar_url(event: Event) -> str:
+    """Outlook on the web (work or school accounts): its "new event" page, filled in."""
+    query = urlencode(
+        {
+            "path": "/calendar/action/compose",
+            "rru": "addevent",
+            "subject": event.title,
+            "startdt": event.starts_at.astimezone(datetime.UTC).isoformat(timespec="seconds"),
+            "enddt": event.ends_at.astimezone(datetime.UTC).isoformat(timespec="seconds"),
+            "body": f"{event.summary}\n\n{event_absolute_url(event)}",
+            "location": _location(event),
+        }
+    )
+    return f"https://outlook.office.com/calendar/0/deeplink/compose?{query}"
+
+
+def webcal_url(url: str) -> str:
+    """The subscribe form of a feed URL: calendar apps open `webcal://` links themselves."""
+    return "webcal://" + url.split("://", 1)[1]

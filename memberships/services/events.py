@@ -408,7 +408,12 @@ def event_changes_for(*, changes: dict, user, event: Event, is_confirmed: bool) 
 
 
 def _announce(
-    *, event: Event, kind: NotificationKind, key_part: str, changes: dict | None = None
+    *,
+    event: Event,
+    kind: NotificationKind,
+    key_part: str,
+    changes: dict | None = None,
+    reason: str = "",
 ) -> int:
     """E-mail every live registrant; seat holders get the iTIP file (REQUEST with the new
     SEQUENCE for a change, CANCEL for a cancellation)."""
@@ -426,6 +431,8 @@ def _announce(
             )
         if is_confirmed:
             _with_calendar(payload, event, user=registration.user, method=method)
+        if reason:
+            payload["reason"] = reason
         notify_employee(
             user=registration.user,
             kind=kind,
@@ -493,7 +500,12 @@ def event_update(*, event: Event, actor, data: dict, reason: str = "") -> Event:
         # Moved: whoever was reminded of the old time is reminded again before the new one.
         locked.registrations.filter(reminder_sent_at__isnull=False).update(reminder_sent_at=None)
     if new_status == EventStatus.CANCELLED:
-        _announce(event=locked, kind=NotificationKind.EVENT_CANCELLED, key_part="cancelled")
+        _announce(
+            event=locked,
+            kind=NotificationKind.EVENT_CANCELLED,
+            key_part="cancelled",
+            reason=reason,
+        )
     elif any(field in changes for field in ANNOUNCED_FIELDS):
         _announce(
             event=locked,
@@ -544,9 +556,11 @@ def event_duplicate(*, event: Event, actor) -> Event:
     while Event.objects.filter(slug=slug).exists():
         n += 1
         slug = f"{base}-{n}"
+    # "(copy)" tells the two apart in every list until the admin retitles the new edition.
+    title = _("%(title)s (copy)") % {"title": event.title}
     copy = Event.objects.create(
         **{field: getattr(event, field) for field in EDITABLE_FIELDS if field != "slug"}
-        | {"slug": slug, "status": EventStatus.DRAFT},
+        | {"slug": slug, "status": EventStatus.DRAFT, "title": title[:200]},
     )
     copy.topics.set(event.topics.all())
     event_search_refresh(events=Event.objects.filter(pk=copy.pk))

@@ -5,8 +5,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
+from portal.decorators import post_only
 from portal.ratelimits import rate_limit
 
 from ..exceptions import AlreadyMember, MembershipError
@@ -34,7 +35,7 @@ def membership_page(request):
 
 
 @login_required
-@require_POST
+@post_only("memberships:membership")
 @rate_limit("membership", rate_setting="RATE_LIMIT_MEMBERSHIP")
 def membership_claim(request):
     form = ClaimForm(request.POST)
@@ -67,7 +68,7 @@ def membership_claim(request):
 
 
 @login_required
-@require_POST
+@post_only("memberships:membership")
 @rate_limit("membership", rate_setting="RATE_LIMIT_MEMBERSHIP")
 def membership_waitlist(request):
     form = ClaimForm(request.POST)
@@ -90,7 +91,7 @@ def membership_waitlist(request):
 
 
 @login_required
-@require_POST
+@post_only("memberships:membership")
 @rate_limit("membership", rate_setting="RATE_LIMIT_MEMBERSHIP")
 def membership_waitlist_leave(request):
     form = WaitlistLeaveForm(request.POST)
@@ -104,7 +105,7 @@ def membership_waitlist_leave(request):
 
 
 @login_required
-@require_POST
+@post_only("memberships:membership")
 @rate_limit("membership", rate_setting="RATE_LIMIT_MEMBERSHIP")
 def membership_release(request, public_id):
     """First POST shows the confirmation page (no JavaScript needed); the confirmed POST

@@ -1,26 +1,24 @@
 """Employee pages of events and resources, and the calendar files."""
 
-import nh3
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
-from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
+from portal.decorators import post_only
 from portal.ratelimits import rate_limit
 
 from ..enums import RegistrationStatus, ResourceKind
 from ..exceptions import MembershipError
-from ..forms.events import EventFilterForm, ResourceFilterForm
-from ..models import CalendarFeed
+from ..forms.events import ConfirmForm, EventFilterForm, ResourceFilterForm
+from ..markdown import render_markdown
+from ..models import CalendarFeed, Event
 from ..selectors import events as event_selectors
-from ..selectors.claims import membership_is_active, partner_ids_with_active_membership
-from ..services.calendar import calendar_for_events
+from ..selectors.claims import member_access, member_access_for_partners
+from ..services.calendar import calendar_for_events, google_calendar_url, outlook_calendar_url
 from ..services.events import registration_cancel, registration_create
 
 EVENTS_PER_PAGE = 20
@@ -41,7 +39,12 @@ def _own_registration(event):
 def _list_page(request, *, past: bool):
     form = EventFilterForm(request.GET or None)
     is_valid = form.is_valid() if form.is_bound else True
-    events = event_selectors.event_list(user=request.user, past=past, **form.filters())
+    # An invalid filter (an end date before the start) lists nothing rather than everything.
+    events = (
+        event_selectors.event_list(user=request.user, past=past, **form.filters())
+        if is_valid
+        else Event.objects.none()
+    )
     page = Paginator(events, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -75,25 +78,25 @@ def event_past(request):
 def event_detail(request, slug):
     event = _get_event_or_404(request, slug)
     registration = _own_registration(event)
-    is_member = (
-        membership_is_active(user=request.user, partner=event.partner)
-        if event.is_members_only
-        else True
+    access = (
+        member_access(user=request.user, partner=event.partner) if event.is_members_only else None
     )
     context = {
         "event": event,
         "registration": registration,
-        "is_member": is_member,
+        "access": access,
+        "is_member": access is None or access.is_member,
         "registration_is_open": event.registration_is_open(),
-        # Sanitised when shown: whatever an admin typed, no script or event handler survives.
-        "body_html": mark_safe(nh3.clean(event.body)),  # noqa: S308 -- cleaned by nh3
-        "membership_url": reverse("memberships:membership"),
+        # Markdown, sanitised when shown: no script or event handler survives.
+        "body_html": render_markdown(event.body),
+        "google_calendar_url": google_calendar_url(event),
+        "outlook_calendar_url": outlook_calendar_url(event),
     }
     return render(request, "memberships/events/event_detail.html", context)
 
 
 @login_required
-@require_POST
+@post_only("memberships:event-detail", keep=("slug",))
 @rate_limit("events", rate_setting="RATE_LIMIT_EVENTS")
 def event_register(request, slug):
     event = _get_event_or_404(request, slug)
@@ -114,20 +117,32 @@ def event_register(request, slug):
 
 
 @login_required
-@require_POST
+@post_only("memberships:event-detail", keep=("slug",))
 @rate_limit("events", rate_setting="RATE_LIMIT_EVENTS")
 def event_cancel(request, slug):
+    """First POST shows the confirmation page (no JavaScript needed); the confirmed POST
+    cancels the seat or leaves the waitlist."""
     event = _get_event_or_404(request, slug)
     registration = _own_registration(event)
     if registration is None:
         messages.info(request, _("You were not registered for this event."))
         return redirect("memberships:event-detail", slug=event.slug)
+    if not ConfirmForm(request.POST).is_confirmed:
+        context = {"event": event, "registration": registration}
+        return render(request, "memberships/events/registration_cancel.html", context)
+    was_confirmed = registration.status == RegistrationStatus.CONFIRMED
     try:
         registration_cancel(registration=registration, actor=request.user)
     except MembershipError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, _("Your registration is cancelled."))
+        if was_confirmed:
+            messages.success(
+                request,
+                _("Your seat is cancelled. It goes to the next person on the waitlist."),
+            )
+        else:
+            messages.success(request, _("You have left the waitlist."))
     return redirect("memberships:event-detail", slug=event.slug)
 
 
@@ -164,6 +179,32 @@ def my_events(request):
     return render(request, "memberships/events/my_events.html", {"registrations": registrations})
 
 
+def _with_access(request, resources: list) -> list:
+    """Mark each resource open or not for the viewer, with their standing for closed ones."""
+    access = member_access_for_partners(
+        user=request.user,
+        partners={r.partner_id: r.partner for r in resources if r.is_members_only}.values(),
+    )
+    for resource in resources:
+        resource.access = access.get(resource.partner_id) if resource.is_members_only else None
+        resource.is_open_to_viewer = resource.access is None or resource.access.is_member
+    return resources
+
+
+@login_required
+@require_GET
+def well_being(request):
+    """Urgent help first, then sessions and resources: one discreet place to find support."""
+    context = {
+        "help_lines": event_selectors.urgent_help_lines(),
+        "events": list(event_selectors.well_being_events(user=request.user)[:EVENTS_PER_PAGE]),
+        "resources": _with_access(
+            request, list(event_selectors.resource_list(kind=ResourceKind.WELL_BEING))
+        ),
+    }
+    return render(request, "memberships/events/well_being.html", context)
+
+
 @login_required
 @require_GET
 def resource_list(request):
@@ -174,13 +215,9 @@ def resource_list(request):
     page = Paginator(event_selectors.resource_list(kind=kind), RESOURCES_PER_PAGE).get_page(
         request.GET.get("page")
     )
-    member_of = partner_ids_with_active_membership(user=request.user)
     kind_labels = {value: str(label) for value, label in ResourceKind.choices}
-    resources = list(page.object_list)
+    resources = _with_access(request, list(page.object_list))
     for resource in resources:
-        resource.is_open_to_viewer = (
-            not resource.is_members_only or resource.partner_id in member_of
-        )
         resource.kind_label = kind_labels.get(resource.kind, resource.kind)
     query = request.GET.copy()
     query.pop("page", None)
@@ -190,10 +227,6 @@ def resource_list(request):
         "resources": resources,
         "query_string": query.urlencode(),
         "members_only_label": _("Members only"),
-        "members_only_note": format_html(
-            _('Open to members. <a href="{url}">Claim your sponsored membership</a> to read it.'),
-            url=reverse("memberships:membership"),
-        ),
     }
     return render(
         request, "memberships/events/resource_list.html", context, status=200 if is_valid else 400

@@ -63,8 +63,8 @@ def test_simulator_page_shows_the_reason_for_someone_not_eligible(admin_client_s
 
     assert response.status_code == 200
     assert (
-        "This membership is for members of the trust-safety group, and you are not."
-        in response.content.decode()
+        "This membership is for the teams the company chose, and your company account "
+        "does not place you in one of them." in response.content.decode()
     )
 
 

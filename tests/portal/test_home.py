@@ -108,3 +108,11 @@ def test_home_shows_only_open_resources(employee_client):
     response = employee_client.get(reverse("home"))
 
     assert response.context["resources"] == [open_resource]
+
+
+def test_home_offers_well_being_support_right_after_the_membership(employee_client):
+    html = employee_client.get(reverse("home")).content.decode()
+
+    assert html.index('id="membership-heading"') < html.index('id="well-being-heading"')
+    assert html.index('id="well-being-heading"') < html.index('id="my-events-heading"')
+    assert f'href="{reverse("memberships:well-being")}"' in html

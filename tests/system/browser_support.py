@@ -84,9 +84,17 @@ def axe_violations(page, *, impacts: tuple[str, ...] = BLOCKING_IMPACTS) -> list
     return lines
 
 
-def new_context(browser, *, viewport=DESKTOP, javascript: bool = True, bypass_csp: bool = False):
+def new_context(
+    browser,
+    *,
+    viewport=DESKTOP,
+    javascript: bool = True,
+    bypass_csp: bool = False,
+    color_scheme: str = "light",
+):
     context = browser.new_context(
         viewport=viewport,
+        color_scheme=color_scheme,
         java_script_enabled=javascript,
         bypass_csp=bypass_csp,
         accept_downloads=True,

@@ -1,4 +1,5 @@
 """Take the README's screenshots: the key pages at desktop (1280 px) and phone (375 px) width,
+in the light and dark colour schemes, and three e-mails as a mail client shows their HTML,
 from a live server with the demo data, in headless chromium.
 
     make screenshots        # or: .venv/bin/python tests/system/screenshots.py
@@ -74,28 +75,78 @@ def test_take_screenshots(live_server, browser):
         RegistrationFactory(event=event, user=alex)
     detail = upcoming[0]
 
+    wellness = Event.objects.filter(status="published", kind="well_being").first()
     pages = {
         "home": (alex, reverse("home")),
         "membership": (alex, reverse("memberships:membership")),
         "events": (alex, reverse("memberships:event-list")),
         "event-detail": (alex, reverse("memberships:event-detail", args=[detail.slug])),
+        "well-being": (alex, reverse("memberships:well-being")),
+        "well-being-event": (alex, reverse("memberships:event-detail", args=[wellness.slug])),
+        "my-data": (alex, reverse("memberships:my-data")),
         "admin": (priya, reverse("admin:memberships_membership_changelist")),
+        "admin-index": (priya, reverse("admin:index")),
     }
     OUT_DIR.mkdir(parents=True, exist_ok=True)
-    for width_name, viewport in {"desktop": DESKTOP, "phone": PHONE}.items():
-        for page_name, (user, path) in pages.items():
-            context = new_context(browser, viewport=viewport)
-            sign_in_with_cookie(context, live_server.url, user)
-            page = context.new_page()
-            response = page.goto(live_server.url + path)
-            assert response.status == 200, (page_name, response.status)
-            target = OUT_DIR / f"{page_name}-{width_name}.png"
-            if width_name == "phone":  # the top of a long page, as far as a few scrolls go
-                height = min(page.evaluate("() => document.body.scrollHeight"), PHONE_MAX_HEIGHT)
-                page.set_viewport_size({"width": viewport["width"], "height": height})
-            page.screenshot(path=str(target))
-            context.close()
-            print(f"{target.relative_to(OUT_DIR.parents[1])}: {target.stat().st_size // 1024} KB")
+    for scheme in ("light", "dark"):
+        suffix = "" if scheme == "light" else "-dark"
+        for width_name, viewport in {"desktop": DESKTOP, "phone": PHONE}.items():
+            for page_name, (user, path) in pages.items():
+                context = new_context(browser, viewport=viewport, color_scheme=scheme)
+                sign_in_with_cookie(context, live_server.url, user)
+                page = context.new_page()
+                response = page.goto(live_server.url + path)
+                assert response.status == 200, (page_name, response.status)
+                target = OUT_DIR / f"{page_name}-{width_name}{suffix}.png"
+                _shoot(page, target, viewport, phone=width_name == "phone")
+                context.close()
+    _shoot_emails(browser, alex=alex, sponsorship=sponsorship, event=upcoming[2])
+
+
+def _shoot(page, target, viewport, *, phone: bool, full_page: bool = False) -> None:
+    if phone:  # the top of a long page, as far as a few scrolls go
+        height = min(page.evaluate("() => document.body.scrollHeight"), PHONE_MAX_HEIGHT)
+        page.set_viewport_size({"width": viewport["width"], "height": height})
+    page.screenshot(path=str(target), full_page=full_page)
+    print(f"{target.relative_to(OUT_DIR.parents[1])}: {target.stat().st_size // 1024} KB")
+
+
+def _shoot_emails(browser, *, alex, sponsorship, event) -> None:
+    """Three e-mails, written by the real services and rendered by the real helper."""
+    from memberships.emails import make_message
+    from memberships.models import Notification
+    from memberships.services.claims import membership_activate, membership_claim
+    from memberships.services.events import registration_create
+    from tests.factories import UserFactory
+    from tests.system.browser_support import new_context
+
+    mei = UserFactory(
+        name="Mei Chen",
+        first_name="Mei",
+        last_name="Chen",
+        email="mei@example.com",
+        employee_id="E1005",
+        idp_groups=["trust-safety"],
+        time_zone="Asia/Karachi",
+    )
+    membership = membership_claim(
+        user=mei, sponsorship=sponsorship, consent_version=sponsorship.consent_version
+    )
+    membership_activate(membership=membership, member_number="TSPA-004377")
+    registration_create(user=alex, event=event)
+    kinds = {
+        "email-registration-confirmed": ("registration_confirmed", alex),
+        "email-membership-active": ("membership_active", mei),
+        "email-partner-new-member": ("partner_member_claimed", None),
+    }
+    context = new_context(browser, viewport={"width": 720, "height": 900})
+    page = context.new_page()
+    for name, (kind, user) in kinds.items():
+        rows = Notification.objects.filter(kind=kind, channel="email")
+        notification = (rows.filter(user=user) if user else rows).latest("pk")
+        page.set_content(make_message(notification).alternatives[0].content)
+        _shoot(page, OUT_DIR / f"{name}.png", None, phone=False, full_page=True)
+    context.close()
 
 
 if __name__ == "__main__":

@@ -1,12 +1,14 @@
 """axe-core in headless chromium: no serious or critical violation on any employee page, at
-desktop and phone width, nor on the sign-in and error pages."""
+desktop and phone width and in the light and dark colour schemes, nor on the sign-in, error
+and admin index pages."""
 
 from __future__ import annotations
 
 import pytest
 from django.urls import reverse
 
-from tests.factories import UserFactory
+from memberships.models import UrgentHelpLine
+from tests.factories import EventFactory, MembershipFactory, UserFactory
 from tests.system.browser_support import (
     DESKTOP,
     PHONE,
@@ -35,7 +37,15 @@ EMPLOYEE_PAGES = {
         "memberships:event-detail", args=[data["events"][1].slug]
     ),
     "my-events": lambda data: reverse("memberships:my-events"),
+    "event-detail-members-only": lambda data: reverse(
+        "memberships:event-detail", args=[data["members_only"].slug]
+    ),
+    "event-detail-well-being": lambda data: reverse(
+        "memberships:event-detail", args=[data["well_being"].slug]
+    ),
     "resources": lambda data: reverse("memberships:resource-list"),
+    "well-being": lambda data: reverse("memberships:well-being"),
+    "my-data": lambda data: reverse("memberships:my-data"),
     "settings": lambda data: reverse("memberships:my-settings"),
     "privacy": lambda data: reverse("privacy"),
     "not-found": lambda data: "/no-such-page/",
@@ -50,26 +60,88 @@ def error_urls(settings):
     settings.ROOT_URLCONF = "tests.system.error_urls"
 
 
-@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
-@pytest.mark.parametrize("name", list(EMPLOYEE_PAGES))
-def test_employee_page_has_no_serious_accessibility_violation(
-    live_server, browser, error_urls, name, viewport
-):
-    user = _employee()
+# Pages reached by pressing a button (a POST renders them): the confirmation pages.
+CONFIRMATION_PAGES = {
+    "cancel-seat": (
+        lambda data: reverse("memberships:event-detail", args=[data["events"][1].slug]),
+        "Cancel my seat",
+    ),
+    "calendar-reset": (lambda data: reverse("memberships:my-settings"), "Reset the link"),
+}
+
+
+def _seed_for_pages(user):
     data = seed_portal(user=user)
-    context = new_context(browser, viewport=viewport, bypass_csp=True)
+    data["members_only"] = EventFactory(
+        partner=data["partner"], title="Members' deep dive", is_members_only=True
+    )
+    data["well_being"] = EventFactory(
+        partner=data["partner"],
+        title="Resilience circle",
+        kind="well_being",
+        content_note_label="Distressing material",
+        content_note="We talk about hard shifts.",
+    )
+    UrgentHelpLine.objects.create(
+        name="Employee Assistance Programme", phone="+1 555 0100", availability="24 hours"
+    )
+    return data
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_employee_pages_have_no_serious_accessibility_violation(
+    live_server, browser, error_urls, viewport, scheme
+):
+    """Every employee page (and the confirmation pages a button leads to), in one browser
+    context per width and scheme; a page's failures are reported with its name."""
+    user = _employee()
+    data = _seed_for_pages(user)
+    context = new_context(browser, viewport=viewport, bypass_csp=True, color_scheme=scheme)
     sign_in_with_cookie(context, live_server.url, user)
+    page = context.new_page()
+    problems = {}
+
+    try:
+        for name, url in EMPLOYEE_PAGES.items():
+            response = page.goto(live_server.url + url(data))
+            found = axe_violations(page)
+            if response.status != ERROR_STATUS.get(name, 200):
+                found.append(f"status {response.status}")
+            if page.locator("h1").count() != 1:
+                found.append("not exactly one h1")
+            if found:
+                problems[name] = found
+        for name, (url, button) in CONFIRMATION_PAGES.items():
+            page.goto(live_server.url + url(data))
+            page.get_by_role("button", name=button).click()
+            page.wait_for_load_state()
+            found = axe_violations(page)
+            if found:
+                problems[name] = found
+    finally:
+        context.close()
+
+    assert problems == {}
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_admin_index_has_no_serious_accessibility_violation(live_server, browser, scheme):
+    admin = UserFactory(name="Priya Shah", is_staff=True, is_superuser=True)
+    MembershipFactory(status="pending_approval", shared_at=None)
+    context = new_context(browser, bypass_csp=True, color_scheme=scheme)
+    sign_in_with_cookie(context, live_server.url, admin)
     page = context.new_page()
 
     try:
-        response = page.goto(live_server.url + EMPLOYEE_PAGES[name](data))
-        headings = page.locator("h1").count()
+        response = page.goto(live_server.url + reverse("admin:index"))
+        panel = page.locator(".action-panel").inner_text()
         violations = axe_violations(page)
     finally:
         context.close()
 
-    assert response.status == ERROR_STATUS.get(name, 200)
-    assert headings == 1
+    assert response.status == 200
+    assert "1 claim waits for approval" in panel
     assert violations == []
 
 
@@ -152,3 +224,31 @@ def test_pages_fit_a_phone_without_sideways_scrolling(live_server, browser, view
         context.close()
 
     assert overflowing == {}
+
+
+def test_admin_lists_fit_a_1280_px_screen(live_server, browser):
+    """The membership and event lists show every column without scrolling sideways."""
+    admin = UserFactory(name="Priya Shah", is_staff=True, is_superuser=True)
+    data = seed_portal()
+    MembershipFactory(
+        sponsorship=data["sponsorship"],
+        user=UserFactory(name="Alexandra Morgan-Featherstonehaugh"),
+        status="pending_partner",
+        member_number="TSPA-0042",
+    )
+    context = new_context(browser, viewport=DESKTOP)
+    sign_in_with_cookie(context, live_server.url, admin)
+    page = context.new_page()
+    hidden = {}
+
+    try:
+        for name in ("membership", "event"):
+            page.goto(live_server.url + reverse(f"admin:memberships_{name}_changelist"))
+            hidden[name] = page.evaluate(
+                """() => { const table = document.querySelector('#result_list');
+                           return table.scrollWidth - table.parentElement.clientWidth; }"""
+            )
+    finally:
+        context.close()
+
+    assert hidden == {"membership": 0, "event": 0}

@@ -11,7 +11,8 @@ from django.core import mail
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from memberships.models import Membership, Registration
+from memberships.models import Event, Membership, Registration
+from portal.models import User
 from tests.factories import (
     EventFactory,
     MembershipFactory,
@@ -19,7 +20,13 @@ from tests.factories import (
     SponsorshipFactory,
     UserFactory,
 )
-from tests.system.browser_support import CspWatch, new_context, seed_portal, sign_in
+from tests.system.browser_support import (
+    PHONE,
+    CspWatch,
+    new_context,
+    seed_portal,
+    sign_in,
+)
 from tests.system.idp_harness import make_user
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.system]
@@ -127,7 +134,12 @@ def test_journey_employee_filters_registers_downloads_the_calendar_file_and_canc
     assert f"SUMMARY:{webinar.title}" in calendar
 
     page.get_by_role("button", name="Cancel my seat").click()
-    expect(page.get_by_role("status")).to_contain_text("Your registration is cancelled.")
+    # A confirmation page first: nothing is cancelled until it is confirmed.
+    expect(page.get_by_role("heading", name="Cancel your seat?")).to_be_visible()
+    registration.refresh_from_db()
+    assert registration.status == "confirmed"
+    page.get_by_role("button", name="Yes, cancel my seat").click()
+    expect(page.get_by_role("status")).to_contain_text("Your seat is cancelled.")
     expect(page.get_by_role("button", name="Register")).to_be_visible()
     registration.refresh_from_db()
     assert registration.status == "cancelled"
@@ -154,7 +166,8 @@ def test_journey_waitlisted_employee_is_promoted_and_the_email_link_works(sso, p
     mail.outbox.clear()
 
     jordan.get_by_role("button", name="Cancel my seat").click()
-    expect(jordan.get_by_role("status")).to_contain_text("Your registration is cancelled.")
+    jordan.get_by_role("button", name="Yes, cancel my seat").click()
+    expect(jordan.get_by_role("status")).to_contain_text("Your seat is cancelled.")
 
     promoted = [m for m in mail.outbox if m.to == ["alex@example.com"]]
     assert [m.subject for m in promoted] == ["A seat opened up for you: Resilience circle"]
@@ -273,3 +286,129 @@ def test_journey_claim_with_the_keyboard_alone(sso, person):
     expect(page.get_by_role("status")).to_contain_text("Thank you: your claim")
     expect(page.locator(".badge", has_text="Waiting for the partner")).to_be_visible()
     assert Membership.objects.get().status == "pending_partner"
+
+
+def test_journey_members_only_event_speaks_to_a_pending_and_a_not_eligible_employee(sso, person):
+    partner = PartnerFactory(name="Trust & Safety Professional Association", slug="tspa")
+    sponsorship = SponsorshipFactory(
+        partner=partner, requires_approval=True, contact_email="tns-programme@example.com"
+    )
+    event = EventFactory(partner=partner, title="Members' deep dive", is_members_only=True)
+    event_url = f"{sso.base_url}{reverse('memberships:event-detail', args=[event.slug])}"
+    pending, not_eligible = person(), person()
+
+    sign_in(pending, sso.base_url, "alex")
+    MembershipFactory(
+        user=User.objects.get(email="alex@example.com"),
+        sponsorship=sponsorship,
+        status="pending_approval",
+        shared_at=None,
+    )
+    pending.goto(event_url)
+    sign_in(not_eligible, sso.base_url, "sam")
+    not_eligible.goto(event_url)
+
+    box = pending.get_by_role("complementary", name="Your registration")
+    expect(box).to_contain_text("Your claim is waiting for approval.")
+    expect(box).to_contain_text("usually within 2 working days")
+    expect(box.get_by_role("link", name="Claim your membership")).to_have_count(0)
+    expect(pending.get_by_role("button", name="Register")).to_have_count(0)
+    other_box = not_eligible.get_by_role("complementary", name="Your registration")
+    expect(other_box).to_contain_text("the sponsored membership is not open to you")
+    expect(other_box.get_by_role("link", name="tns-programme@example.com")).to_have_attribute(
+        "href", "mailto:tns-programme@example.com"
+    )
+    expect(other_box.get_by_role("link", name="Claim your membership")).to_have_count(0)
+    expect(other_box).not_to_contain_text("trust-safety")
+
+
+def test_journey_the_browser_zone_is_offered_in_one_click(sso, person):
+    seed_portal()
+    page = person()
+
+    sign_in(page, sso.base_url, "alex")
+    banner = page.get_by_role("complementary", name="Your time zone")
+    expect(banner).to_contain_text("Your browser says you are in Europe/London.")
+    banner.get_by_role("button", name="Use my browser's time zone").click()
+
+    expect(page.get_by_role("status")).to_contain_text("Times are now shown in Europe/London.")
+    expect(page.get_by_role("complementary", name="Your time zone")).to_have_count(0)
+    assert page.url == f"{sso.base_url}/"
+
+
+def test_journey_programme_admin_enters_an_event_in_karachi_time(sso, person):
+    partner = PartnerFactory(name="Trust & Safety Professional Association", slug="tspa")
+    page = person()
+
+    page.goto(f"{sso.base_url}/admin/")
+    page.get_by_role("button", name=re.compile("Sign in with")).click()
+    page.get_by_label("User name").fill("priya")
+    page.get_by_label("Password").fill("secret-pass")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{sso.base_url}/admin/")
+    page.goto(f"{sso.base_url}{reverse('admin:memberships_event_add')}")
+    page.get_by_label("Host partner:").select_option(label=partner.name)
+    page.get_by_label("Title:").fill("Karachi moderators meetup")  # the slug follows
+    page.get_by_label("Kind:").select_option(label="Meetup")
+    page.get_by_label("Summary:").fill("An evening with peers.")
+    page.get_by_label("Event time zone:").select_option("Asia/Karachi")
+    page.locator("#id_starts_at_0").fill("2027-03-13")
+    page.locator("#id_starts_at_1").fill("18:00")
+    page.locator("#id_ends_at_0").fill("2027-03-13")
+    page.locator("#id_ends_at_1").fill("20:00")
+    page.get_by_label("Format:").select_option(label="In person")
+    expect(page.locator(".form-row.field-starts_at")).to_contain_text(
+        "In the event's time zone, chosen above; stored in UTC."
+    )
+    page.get_by_role("button", name="Save", exact=True).click()
+
+    expect(page.locator(".messagelist")).to_contain_text("was added successfully")
+    event = Event.objects.get(slug="karachi-moderators-meetup")
+    assert event.starts_at.isoformat() == "2027-03-13T13:00:00+00:00"
+    page.get_by_role("link", name="Karachi moderators meetup").first.click()
+    expect(page.locator("#id_starts_at_1")).to_have_value("18:00:00")
+    expect(page.locator(".form-row.field-starts_at")).to_contain_text(
+        "In the event's time zone (Asia/Karachi); stored in UTC."
+    )
+
+
+def test_journey_event_page_on_a_phone_puts_registration_before_the_description(sso, person):
+    event = EventFactory(
+        title="Graphic content lab",
+        content_note_label="Graphic content",
+        content_note="Real abuse reports are shown.",
+        body="## Agenda\n\n" + "A long description paragraph.\n\n" * 12,
+    )
+    page = person(viewport=PHONE)
+
+    sign_in(page, sso.base_url, "alex")
+    page.goto(f"{sso.base_url}{reverse('memberships:event-detail', args=[event.slug])}")
+
+    def top(locator) -> float:
+        return locator.bounding_box()["y"]
+
+    title = top(page.get_by_role("heading", level=1))
+    facts = top(page.get_by_role("heading", name="When and where"))
+    note = top(page.get_by_text("Real abuse reports are shown."))
+    register = top(page.get_by_role("button", name="Register"))
+    about = top(page.get_by_role("heading", name="About this event"))
+    assert title < facts < note < register < about
+    assert register < PHONE["height"] * 2  # within the first two screens, not after the text
+
+
+def test_journey_reopening_a_post_only_address_lands_on_its_page_with_a_message(sso, person):
+    event = EventFactory(title="Queue review clinic")
+    page = person()
+
+    sign_in(page, sso.base_url, "alex")
+    response = page.goto(
+        f"{sso.base_url}{reverse('memberships:event-register', args=[event.slug])}"
+    )
+
+    assert response.status == 200
+    expect(page).to_have_url(
+        f"{sso.base_url}{reverse('memberships:event-detail', args=[event.slug])}"
+    )
+    expect(page.get_by_role("status")).to_contain_text("That address only works from its button")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Queue review clinic")
+    assert not Registration.objects.exists()

@@ -1,5 +1,6 @@
 """With JavaScript turned off in the browser, every action still works: claiming the
-membership and registering for an event are plain form POSTs with CSRF."""
+membership, registering for an event and cancelling (with its confirmation page) are plain
+form POSTs with CSRF."""
 
 from __future__ import annotations
 
@@ -47,3 +48,13 @@ def test_claiming_and_registering_work_without_javascript(sso, page_without_js):
     assert (membership.user.email, membership.status) == ("alex@example.com", "pending_partner")
     assert (registration.event, registration.status) == (event, "confirmed")
     assert page.evaluate("() => typeof window.htmx") == "undefined"
+
+    # Cancelling asks first, on a page of its own: no script needed.
+    page.get_by_role("button", name="Cancel my seat").click()
+    expect(page.get_by_role("heading", name="Cancel your seat?")).to_be_visible()
+    registration.refresh_from_db()
+    assert registration.status == "confirmed"
+    page.get_by_role("button", name="Yes, cancel my seat").click()
+    expect(page.get_by_role("status")).to_contain_text("Your seat is cancelled.")
+    registration.refresh_from_db()
+    assert registration.status == "cancelled"

@@ -168,7 +168,8 @@ def test_admin_eligibility_check_shows_the_reason(admin_client_sso, other_employ
 
     html = response.content.decode()
     assert "Not eligible" in html
-    assert "trust-safety group, and you are not" in html
+    assert "does not place you in one of them" in html
+    assert "Eligible IdP groups: trust-safety · Their IdP groups: marketing" in html
 
 
 def test_admin_roster_import_previews_then_imports_on_confirm(admin_client_sso):

@@ -130,47 +130,21 @@ def test_notification_resend_action_requeues_dead_rows_only(
     assert sent == [dead.idempotency_key]
 
 
-def test_admin_index_counts_dead_notifications(admin_client_sso, secret_partner):
-    make_notification(secret_partner, 1, status=NotificationStatus.DEAD)
-    make_notification(secret_partner, 2, status=NotificationStatus.DEAD)
-    make_notification(secret_partner, 3, status=NotificationStatus.FAILED)
-
-    response = admin_client_sso.get(reverse("admin:index"))
-
-    content = response.content.decode()
-    assert response.context["dead_notifications"] == 2
-    assert "2 notifications could not be delivered." in content
-    assert f"{CHANGELIST}?status__exact=dead" in content
-
-
-def test_admin_index_without_dead_notifications_shows_no_alert(admin_client_sso):
-    response = admin_client_sso.get(reverse("admin:index"))
-
-    assert response.context["dead_notifications"] == 0
-    assert "could not be delivered" not in response.content.decode()
-
-
-@pytest.mark.parametrize(("event_kind", "names_shown"), [("well_being", False), ("workshop", True)])
-def test_notification_detail_shows_well_being_roster_names_to_nobody_but_the_partner(
-    admin_client_sso, secret_partner, event_kind, names_shown
+def test_notification_resend_from_the_dead_list_says_nothing_was_skipped(
+    admin_client_sso, secret_partner, django_capture_on_commit_callbacks, monkeypatch
 ):
-    notification = make_notification(
-        secret_partner,
-        1,
-        kind=NotificationKind.PARTNER_EVENT_ROSTER,
-        payload={
-            "event_kind": event_kind,
-            "attendee_count": 1,
-            "attendees": [{"name": "Jordan Lee", "email": "jordan@example.com"}],
-            "attachments": [{"filename": "a.csv", "content": "name\nJordan Lee\n"}],
-        },
+    monkeypatch.setattr(
+        "memberships.services.notifications.send_webhook",
+        lambda url, secret, key, body, timeout: 200,
     )
+    dead = make_notification(secret_partner, 1, status=NotificationStatus.DEAD, attempts=8)
 
-    response = admin_client_sso.get(
-        reverse("admin:memberships_notification_change", args=[notification.pk])
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client_sso.post(
+            f"{CHANGELIST}?status__exact=dead",
+            {"action": "resend", "_selected_action": [dead.pk]},
+            follow=True,
+        )
 
-    content = response.content.decode()
-    assert response.status_code == 200
-    assert ("Jordan Lee" in content) is names_shown
-    assert ("visible to the partner only" in content) is not names_shown
+    messages = [str(m) for m in response.context["messages"]]
+    assert messages == ["1 notification will be sent again."]

@@ -139,7 +139,7 @@ def test_admin_memberships_overdue_filter_and_release_action(admin_client_sso, s
     overdue = MembershipFactory(shared_at=timezone.now() - datetime.timedelta(days=30))
     fresh = MembershipFactory(shared_at=timezone.now())
 
-    listed = admin_client_sso.get(MEMBERSHIPS, {"overdue": "yes"})
+    listed = admin_client_sso.get(MEMBERSHIPS, {"activation_overdue": "yes"})
     released = admin_client_sso.post(
         MEMBERSHIPS,
         {"action": "release_overdue", ACTION_CHECKBOX_NAME: [overdue.pk, fresh.pk]},
@@ -147,7 +147,7 @@ def test_admin_memberships_overdue_filter_and_release_action(admin_client_sso, s
     )
 
     assert [m.pk for m in listed.context["cl"].result_list] == [overdue.pk]
-    assert "Overdue: sent 30 days ago" in listed.content.decode()
+    assert "overdue: sent 30 days ago" in listed.content.decode()
     html = released.content.decode()
     assert "1 released; their seats went to the waitlist." in html
     assert "Only claims overdue at the partner can be released here." in html

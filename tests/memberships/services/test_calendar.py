@@ -1,4 +1,5 @@
 import datetime
+from urllib.parse import parse_qs, urlsplit
 
 import icalendar
 import pytest
@@ -7,6 +8,9 @@ from memberships.services.calendar import (
     calendar_feed_for_user,
     calendar_feed_reset,
     calendar_for_events,
+    google_calendar_url,
+    outlook_calendar_url,
+    webcal_url,
 )
 from memberships.services.events import event_cancel, event_update
 from tests.factories import EventFactory
@@ -81,3 +85,32 @@ def test_calendar_feed_reset_replaces_the_token(employee):
     assert reset.token != old_token
     assert reset.reset_at is not None
     assert calendar_feed_for_user(user=employee).token == reset.token
+
+
+def test_google_and_outlook_links_carry_the_event_in_utc(settings):
+    settings.SITE_URL = "https://portal.example.com"
+    start = datetime.datetime(2027, 3, 13, 13, 0, tzinfo=datetime.UTC)
+    event = EventFactory.build(
+        title="Karachi meetup",
+        slug="karachi-meetup",
+        starts_at=start,
+        ends_at=start + datetime.timedelta(hours=2),
+        time_zone="Asia/Karachi",
+        venue="Clifton, Karachi",
+        summary="Meet.",
+    )
+
+    google = urlsplit(google_calendar_url(event))
+    outlook = urlsplit(outlook_calendar_url(event))
+
+    assert google.netloc == "calendar.google.com"
+    assert parse_qs(google.query)["dates"] == ["20270313T130000Z/20270313T150000Z"]
+    assert parse_qs(google.query)["text"] == ["Karachi meetup"]
+    assert parse_qs(google.query)["details"] == [
+        "Meet.\n\nhttps://portal.example.com/events/karachi-meetup/"
+    ]
+    assert parse_qs(outlook.query)["startdt"] == ["2027-03-13T13:00:00+00:00"]
+    assert parse_qs(outlook.query)["location"] == ["Clifton, Karachi"]
+    assert webcal_url("https://portal.example.com/calendar/abc.ics") == (
+        "webcal://portal.example.com/calendar/abc.ics"
+    )

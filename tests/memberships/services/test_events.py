@@ -286,7 +286,7 @@ def test_event_duplicate_makes_a_draft_copy_without_registrations(admin_user):
     assert (copy.status, copy.slug, copy.title) == (
         EventStatus.DRAFT,
         f"{event.slug}-copy",
-        event.title,
+        f"{event.title} (copy)",
     )
     assert second.slug == f"{event.slug}-copy-2"
     assert list(copy.topics.all()) == [topic]

@@ -55,7 +55,11 @@ def test_membership_page_tells_an_ineligible_employee_why_and_whom_to_ask(client
     response = client.get(PAGE_URL)
 
     html = response.content.decode()
-    assert "This membership is for members of the trust-safety group, and you are not." in html
+    assert (
+        "This membership is for the teams the company chose, and your company account "
+        "does not place you in one of them."
+    ) in html
+    assert "trust-safety group" not in html
     assert "mailto:tns-programme@example.com" in html
     assert "Claim my membership" not in html
 
@@ -111,14 +115,18 @@ def test_membership_claim_refused_shows_the_reason(client, other_employee):
     response = client.post(CLAIM_URL, _claim_data(sponsorship), follow=True)
 
     assert response.redirect_chain == [(PAGE_URL, 302)]
-    assert "and you are not" in response.content.decode()
+    assert "does not place you in one of them" in response.content.decode()
     assert Membership.objects.count() == 0
 
 
-def test_membership_claim_is_post_only(employee_client):
+def test_membership_claim_get_goes_back_to_the_membership_page(employee_client):
     response = employee_client.get(CLAIM_URL)
+    put = employee_client.put(CLAIM_URL)
 
-    assert response.status_code == 405
+    assert response.status_code == 302
+    assert response["Location"] == reverse("memberships:membership")
+    assert put.status_code == 405
+    assert Membership.objects.count() == 0
 
 
 def test_membership_waitlist_join_when_full(employee_client, employee):

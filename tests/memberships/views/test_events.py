@@ -7,16 +7,18 @@ from django.urls import reverse
 from django.utils import timezone
 
 from memberships.enums import EventStatus, RegistrationStatus
-from memberships.models import Event, Registration
+from memberships.models import Event, Registration, SeatWaitlistEntry
 from memberships.services.calendar import calendar_feed_for_user
 from memberships.services.events import event_search_refresh
 from portal.models import User
 from tests.conftest import sso_login
 from tests.factories import (
     EventFactory,
+    MembershipFactory,
     PartnerFactory,
     RegistrationFactory,
     ResourceFactory,
+    SponsorshipFactory,
     TopicFactory,
     active_membership,
 )
@@ -90,7 +92,7 @@ def test_event_list_shows_upcoming_published_events_in_the_viewers_zone(employee
     assert [e.title for e in response.context["events"]] == ["Wellness circle"]
     local = start.astimezone(zoneinfo.ZoneInfo("Asia/Karachi"))
     assert f"{local:%H}:00" == "15:00"
-    assert "15:00</time>–16:00 PKT" in response.content.decode()
+    assert "15:00</time>–16:00 (Asia/Karachi)" in response.content.decode()
 
 
 def test_event_list_card_shows_seats_waitlist_and_own_status(employee_client, employee):
@@ -139,6 +141,8 @@ def test_event_list_bad_filters_give_a_400_with_the_form_error(employee_client, 
     assert response.status_code == 400
     assert response.context["form"].errors
     assert 'class="errorlist' in response.content.decode()
+    assert list(response.context["events"]) == []
+    assert "0 upcoming events" in response.content.decode()
 
 
 def test_event_list_page_out_of_range_shows_the_last_page(employee_client):
@@ -170,6 +174,44 @@ def test_event_list_filters_by_text_kind_topic_and_content_notes(employee_client
     )
 
     assert [e.title for e in response.context["events"]] == [match.title]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("moderat", ["Moderators' peer circle", "Moderation at scale"]),
+        ("moderation", ["Moderators' peer circle", "Moderation at scale"]),  # one stem
+        ("wellbeing", ["Well-being walk", "Wellbeing for leads"]),
+        ("well-being", ["Well-being walk", "Wellbeing for leads"]),
+        ("escal", ["Escalation paths"]),
+        ("peer moderat", ["Moderators' peer circle"]),
+        ("karaoke", []),
+        ("' & | ! :*", []),
+    ],
+)
+def test_event_list_search_matches_prefixes_and_simple_variants(employee_client, query, expected):
+    for title in (
+        "Moderators' peer circle",
+        "Moderation at scale",
+        "Well-being walk",
+        "Wellbeing for leads",
+        "Escalation paths",
+    ):
+        EventFactory(title=title, summary="A session.", body="")
+
+    response = employee_client.get(LIST_URL, {"q": query})
+
+    assert response.status_code == 200
+    assert sorted(e.title for e in response.context["events"]) == sorted(expected)
+
+
+def test_event_list_filters_sit_in_a_disclosure_that_counts_active_filters(employee_client):
+    plain = employee_client.get(LIST_URL).content.decode()
+    filtered = employee_client.get(LIST_URL, {"kind": "workshop", "q": "policy"}).content.decode()
+
+    assert 'data-fold-on-phone data-active-filters="0"' in plain
+    assert 'data-active-filters="2"' in filtered
+    assert "Filters (2 active)" in filtered
 
 
 def test_event_past_lists_ended_events_newest_first(employee_client):
@@ -206,30 +248,104 @@ def test_event_detail_shows_join_link_only_to_confirmed_registrants(employee_cli
     assert "https://meet.example.org/secret-room" in confirmed_page
 
 
-def test_event_detail_never_lets_script_from_the_body_reach_the_page(employee_client):
+def test_event_detail_renders_markdown_and_never_lets_script_reach_the_page(employee_client):
     event = EventFactory(
-        body='<p>Hi</p><script>alert("x")</script><img src="x" onerror="alert(1)">'
-        '<a href="javascript:alert(2)">link</a>'
+        body="Hi **there**\n\n- one\n- [two](https://example.org/two)\n\n"
+        '<script>alert("x")</script><img src="x" onerror="alert(1)">\n\n'
+        "[bad](javascript:alert(2))"
     )
 
     content = employee_client.get(_detail(event.slug)).content.decode()
 
-    assert "<p>Hi</p>" in content
-    assert 'alert("x")' not in content
-    assert "onerror" not in content
-    assert "javascript:" not in content
+    assert "<p>Hi <strong>there</strong></p>" in content
+    assert (
+        '<li><a href="https://example.org/two" rel="noopener noreferrer nofollow">two</a></li>'
+    ) in content
+    assert "<script>alert" not in content
+    assert "<img" not in content
+    assert "&lt;script&gt;" in content  # typed HTML is shown as text
+    assert 'href="javascript:' not in content
 
 
-def test_event_detail_members_only_explains_how_to_get_a_membership(employee_client, employee):
+def test_event_detail_members_only_invites_an_eligible_employee_to_claim(employee_client, employee):
     event = EventFactory(is_members_only=True)
+    SponsorshipFactory(partner=event.partner)
 
     content = employee_client.get(_detail(event.slug)).content.decode()
     active_membership(user=employee, partner=event.partner)
     member_content = employee_client.get(_detail(event.slug)).content.decode()
 
-    assert "claim it first" in content
+    assert 'data-access-state="can_claim"' in content
+    assert "Claim your membership" in content
     assert reverse("memberships:event-register", args=[event.slug]) not in content
     assert reverse("memberships:event-register", args=[event.slug]) in member_content
+    assert "data-access-state" not in member_content
+
+
+def test_event_detail_members_only_tells_a_not_eligible_employee_why_and_whom_to_ask(
+    client, other_employee
+):
+    event = EventFactory(is_members_only=True)
+    SponsorshipFactory(partner=event.partner, contact_email="help@example.com")
+    sso_login(client, other_employee)
+
+    content = client.get(_detail(event.slug)).content.decode()
+
+    assert 'data-access-state="not_eligible"' in content
+    assert "does not place you in one of them" in content
+    assert "mailto:help@example.com" in content
+    assert "Claim your membership" not in content
+    assert "Get your membership" not in content
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        ("pending_approval", "usually within 2 working days"),
+        ("pending_partner", "usually activates a membership within 5 working days"),
+    ],
+)
+def test_event_detail_members_only_tells_a_pending_employee_what_happens_next(
+    employee_client, employee, status, expected
+):
+    event = EventFactory(is_members_only=True)
+    sponsorship = SponsorshipFactory(partner=event.partner)
+    MembershipFactory(user=employee, sponsorship=sponsorship, status=status)
+
+    content = employee_client.get(_detail(event.slug)).content.decode()
+
+    assert f'data-access-state="{status}"' in content
+    assert expected in content
+    assert "Claim your membership" not in content
+
+
+def test_event_detail_members_only_gives_a_seat_waitlisted_employee_the_position(
+    employee_client, employee, other_employee
+):
+    event = EventFactory(is_members_only=True)
+    sponsorship = SponsorshipFactory(partner=event.partner, seats=0)
+    for person in (other_employee, employee):
+        SeatWaitlistEntry.objects.create(
+            user=person,
+            sponsorship=sponsorship,
+            consent_version="v1",
+            consent_text="ok",
+            consented_at=timezone.now(),
+        )
+
+    content = employee_client.get(_detail(event.slug)).content.decode()
+
+    assert 'data-access-state="waitlisted"' in content
+    assert "You are number 2 on the seat waitlist." in content
+
+
+def test_event_detail_members_only_without_any_sponsorship_says_so(employee_client):
+    event = EventFactory(is_members_only=True)
+
+    content = employee_client.get(_detail(event.slug)).content.decode()
+
+    assert 'data-access-state="no_sponsorship"' in content
+    assert "does not sponsor a membership with them right now" in content
 
 
 def test_event_detail_shows_the_content_note_before_registering(employee_client):
@@ -242,6 +358,35 @@ def test_event_detail_shows_the_content_note_before_registering(employee_client)
     assert content.index("Includes real abuse reports.") < content.index(
         reverse("memberships:event-register", args=[event.slug])
     )
+
+
+def test_event_detail_source_order_is_the_phone_order(employee_client):
+    event = EventFactory(
+        content_note_label="Graphic content",
+        content_note="Includes real abuse reports.",
+        body="The long description.",
+    )
+
+    content = employee_client.get(_detail(event.slug)).content.decode()
+
+    order = [
+        content.index("<h1>"),
+        content.index('id="when-heading"'),
+        content.index("Includes real abuse reports."),
+        content.index(reverse("memberships:event-register", args=[event.slug])),
+        content.index("The long description."),
+    ]
+    assert order == sorted(order)
+
+
+def test_event_detail_offers_ics_google_and_outlook(employee_client):
+    event = EventFactory()
+
+    html = employee_client.get(_detail(event.slug)).content.decode()
+
+    assert reverse("memberships:event-calendar", args=[event.slug]) in html
+    assert "https://calendar.google.com/calendar/render?action=TEMPLATE" in html
+    assert "https://outlook.office.com/calendar/0/deeplink/compose?" in html
 
 
 def test_event_detail_hides_drafts_from_employees(employee_client):
@@ -266,8 +411,10 @@ def test_event_detail_runs_constant_queries(
     )
     RegistrationFactory(event=event, user=employee, status=RegistrationStatus.WAITLISTED)
     event.topics.add(TopicFactory(), TopicFactory())
+    SponsorshipFactory(partner=event.partner)
 
-    with django_assert_max_num_queries(6):
+    # 6 for the page, 4 for where the viewer stands with the members-only host.
+    with django_assert_max_num_queries(10):
         response = employee_client.get(_detail(event.slug))
 
     assert response.context["registration"].waitlist_position == item_count + 1
@@ -280,21 +427,53 @@ def test_event_register_then_cancel(employee_client, employee, other_employee):
 
     registered = employee_client.post(register_url)
     RegistrationFactory(event=event, user=other_employee, status=RegistrationStatus.WAITLISTED)
-    cancelled = employee_client.post(cancel_url, follow=True)
+    asked = employee_client.post(cancel_url)
+    still = Registration.objects.get(user=employee).status
+    cancelled = employee_client.post(cancel_url, {"confirm": "true"}, follow=True)
 
     assert registered.status_code == 302
     assert registered["Location"] == _detail(event.slug)
+    assert "Cancel your seat?" in asked.content.decode()
+    assert still == RegistrationStatus.CONFIRMED
     assert Registration.objects.get(user=employee).status == RegistrationStatus.CANCELLED
     assert Registration.objects.get(user=other_employee).status == RegistrationStatus.CONFIRMED
-    assert "Your registration is cancelled." in cancelled.content.decode()
+    assert "Your seat is cancelled. It goes to the next person on the waitlist." in (
+        cancelled.content.decode()
+    )
 
 
-def test_event_register_is_post_only(employee_client):
+def test_leave_the_waitlist_asks_first_and_says_so_afterwards(employee_client, employee):
+    event = EventFactory(capacity=1)
+    RegistrationFactory(event=event)
+    place = RegistrationFactory(event=event, user=employee, status=RegistrationStatus.WAITLISTED)
+    cancel_url = reverse("memberships:event-cancel", args=[event.slug])
+
+    asked = employee_client.post(cancel_url).content.decode()
+    place.refresh_from_db()
+    still = place.status
+    left = employee_client.post(cancel_url, {"confirm": "true"}, follow=True).content.decode()
+
+    place.refresh_from_db()
+    assert "Leave the waitlist?" in asked
+    assert "You are number 1 on the waitlist" in asked
+    assert still == RegistrationStatus.WAITLISTED
+    assert place.status == RegistrationStatus.CANCELLED
+    assert "You have left the waitlist." in left
+    assert "Your registration is cancelled." not in left
+    assert "Your seat is cancelled" not in left
+
+
+def test_event_register_get_goes_back_to_the_event_with_a_message(employee_client):
     event = EventFactory()
 
-    response = employee_client.get(reverse("memberships:event-register", args=[event.slug]))
+    response = employee_client.get(
+        reverse("memberships:event-register", args=[event.slug]), follow=True
+    )
 
-    assert response.status_code == 405
+    assert response.redirect_chain == [(_detail(event.slug), 302)]
+    assert "That address only works from its button, so nothing was changed." in (
+        response.content.decode()
+    )
     assert not Registration.objects.exists()
 
 
@@ -305,7 +484,7 @@ def test_event_register_shows_a_domain_error(employee_client):
         reverse("memberships:event-register", args=[event.slug]), follow=True
     )
 
-    assert "Claim your sponsored membership first" in response.content.decode()
+    assert "your membership is not active yet" in response.content.decode()
     assert not Registration.objects.exists()
 
 
@@ -347,8 +526,12 @@ def test_calendar_feed_unknown_token_is_404(client):
 def test_calendar_token_reset_breaks_the_old_link(employee_client, employee):
     old = employee_client.get(reverse("memberships:my-settings")).context["feed"].token
 
-    employee_client.post(reverse("memberships:calendar-token-reset"))
+    asked = employee_client.post(reverse("memberships:calendar-token-reset"))
+    unchanged = employee_client.get(reverse("memberships:calendar-feed", args=[old])).status_code
+    employee_client.post(reverse("memberships:calendar-token-reset"), {"confirm": "true"})
 
+    assert "Reset your calendar link?" in asked.content.decode()
+    assert unchanged == 200
     assert employee_client.get(reverse("memberships:calendar-feed", args=[old])).status_code == 404
     employee.calendar_feed.refresh_from_db()
     assert employee.calendar_feed.token != old
@@ -418,8 +601,12 @@ def test_resource_list_runs_constant_queries_whatever_the_number_of_partners(
         )
         if n == 0:
             active_membership(user=employee, partner=partner)
+        else:
+            SponsorshipFactory(partner=partner)
 
-    with django_assert_max_num_queries(5):
+    # Session, user, resources, and at most 4 for where the viewer stands with every host.
+    # Pagination adds its COUNT to the page's queries (constant in the number of resources).
+    with django_assert_max_num_queries(8):
         response = employee_client.get(reverse("memberships:resource-list"))
 
     open_to_viewer = sorted(r.title for r in response.context["resources"] if r.is_open_to_viewer)
@@ -431,7 +618,7 @@ def test_other_people_cannot_cancel_someone_elses_seat(client, employee, other_e
     seat = RegistrationFactory(event=event, user=employee)
     sso_login(client, other_employee)
 
-    client.post(reverse("memberships:event-cancel", args=[event.slug]))
+    client.post(reverse("memberships:event-cancel", args=[event.slug]), {"confirm": "true"})
 
     seat.refresh_from_db()
     assert seat.status == RegistrationStatus.CONFIRMED
