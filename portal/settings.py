@@ -356,6 +356,13 @@ NOTIFICATION_SWEEP_BATCH = env_int("NOTIFICATION_SWEEP_BATCH", 1000)
 # Events
 EVENT_REMINDER_HOURS = env_int("EVENT_REMINDER_HOURS", 24)  # how long before the start
 
+# Programme insights, the learning record and certificates
+# A TrueType font with wide coverage for names on certificates (Debian: fonts-dejavu-core);
+# empty or missing falls back to a built-in Latin-1 font.
+CERTIFICATE_FONT_PATH = env_str(
+    "CERTIFICATE_FONT_PATH", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+)
+
 # Logging: to stdout, one line per record; secrets are never passed to a logger.
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOGGING = {

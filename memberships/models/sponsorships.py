@@ -65,6 +65,17 @@ class Sponsorship(models.Model):
     contact_email = models.EmailField(
         _("contact e-mail"), help_text=_("Whom employees write to about eligibility.")
     )
+    fee = models.DecimalField(
+        _("fee for the term"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("What the company pays the partner for the whole term (for cost per member)."),
+    )
+    fee_currency = models.CharField(
+        _("fee currency"), max_length=3, blank=True, help_text=_("ISO 4217 code, e.g. EUR.")
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
