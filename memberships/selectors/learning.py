@@ -49,10 +49,14 @@ class RecordEntry:
 
 @dataclass
 class LearningRecord:
+    """Totals over every session shown (cheap rows), and the ids of those sessions newest
+    first; `entries` holds full rows only for the ids asked for (a page, or a year)."""
+
     shows_well_being: bool
     years: list[int]
     year: int | None
-    entries: list[RecordEntry]
+    registration_ids: list[int]
+    entries: list[RecordEntry] = field(default_factory=list)
     hours_by_kind: list[tuple[str, Decimal]] = field(default_factory=list)
     hours_by_topic: list[tuple[str, Decimal]] = field(default_factory=list)
     total_hours: Decimal = Decimal("0.00")
@@ -78,49 +82,80 @@ def attended_registrations(*, user):
     )
 
 
+def _entry(registration: Registration, zone) -> RecordEntry:
+    event = registration.event
+    certificate = getattr(registration, "certificate", None)
+    return RecordEntry(
+        registration=registration,
+        hours=event_hours(starts_at=event.starts_at, ends_at=event.ends_at),
+        year=event.starts_at.astimezone(zone).year,
+        topics=[topic.name for topic in event.topics.all()],
+        certificate_code=certificate.code if certificate else "",
+        feedback=getattr(registration, "feedback", None),
+    )
+
+
+def record_entries(*, user, registration_ids: list[int]) -> list[RecordEntry]:
+    """Full rows for some of the person's attended sessions, in the order of the ids
+    (three queries)."""
+    zone = user_zone(user)
+    loaded = {
+        registration.pk: registration
+        for registration in attended_registrations(user=user).filter(pk__in=registration_ids)
+    }
+    return [_entry(loaded[pk], zone) for pk in registration_ids if pk in loaded]
+
+
 def learning_record(*, user, year: int | None = None) -> LearningRecord:
-    """The record as its page and the yearly summary show it: three queries however many
-    sessions. Well-being sessions are left out (and only counted) unless the person chose to
-    show them. Hours of a session count once per kind and once for each of its topics."""
+    """Totals and the ids of the sessions shown, in three light queries (tuples, not
+    models) however many sessions. Well-being sessions are left out (and only counted)
+    unless the person chose to show them. Hours of a session count once for its kind and
+    once for each of its topics."""
     shows = shows_well_being(user=user)
     zone = user_zone(user)
-    entries: list[RecordEntry] = []
+    kind_labels = dict(EventKind.choices)
+    rows = (
+        Registration.objects.filter(
+            user=user,
+            status=RegistrationStatus.CONFIRMED,
+            attendance__status=AttendanceStatus.ATTENDED,
+        )
+        .order_by("-event__starts_at", "-pk")
+        .values_list("pk", "event_id", "event__kind", "event__starts_at", "event__ends_at")
+    )
+    kept = []
     hidden = 0
     years: set[int] = set()
-    for registration in attended_registrations(user=user):
-        event = registration.event
-        if event.kind == EventKind.WELL_BEING and not shows:
+    for pk, event_id, kind, starts_at, ends_at in rows:
+        if kind == EventKind.WELL_BEING and not shows:
             hidden += 1
             continue
-        entry_year = event.starts_at.astimezone(zone).year
+        entry_year = starts_at.astimezone(zone).year
         years.add(entry_year)
-        if year is not None and entry_year != year:
-            continue
-        certificate = getattr(registration, "certificate", None)
-        entries.append(
-            RecordEntry(
-                registration=registration,
-                hours=event_hours(starts_at=event.starts_at, ends_at=event.ends_at),
-                year=entry_year,
-                topics=[topic.name for topic in event.topics.all()],
-                certificate_code=certificate.code if certificate else "",
-                feedback=getattr(registration, "feedback", None),
-            )
-        )
+        if year is None or entry_year == year:
+            kept.append((pk, event_id, kind, event_hours(starts_at=starts_at, ends_at=ends_at)))
+    topics: dict[int, list[str]] = defaultdict(list)
+    event_ids = {event_id for _pk, event_id, _kind, _hours in kept}
+    for event_id, name in Topic.events.through.objects.filter(
+        event__registrations__user=user,
+        event__registrations__attendance__status=AttendanceStatus.ATTENDED,
+    ).values_list("event_id", "topic__name"):
+        if event_id in event_ids:
+            topics[event_id].append(name)
     by_kind: dict[str, Decimal] = defaultdict(Decimal)
     by_topic: dict[str, Decimal] = defaultdict(Decimal)
-    for entry in entries:
-        by_kind[str(entry.event.get_kind_display())] += entry.hours
-        for topic in entry.topics:
-            by_topic[topic] += entry.hours
+    for _pk, event_id, kind, hours in kept:
+        by_kind[str(kind_labels.get(kind, kind))] += hours
+        for name in set(topics[event_id]):
+            by_topic[name] += hours
     return LearningRecord(
         shows_well_being=shows,
         years=sorted(years, reverse=True),
         year=year,
-        entries=entries,
+        registration_ids=[pk for pk, _event_id, _kind, _hours in kept],
         hours_by_kind=sorted(by_kind.items()),
         hours_by_topic=sorted(by_topic.items()),
-        total_hours=sum((entry.hours for entry in entries), Decimal("0.00")),
+        total_hours=sum((hours for *_rest, hours in kept), Decimal("0.00")),
         hidden_well_being_count=hidden,
     )
 
@@ -128,23 +163,12 @@ def learning_record(*, user, year: int | None = None) -> LearningRecord:
 def record_entry(*, user, registration_id: int) -> RecordEntry | None:
     """One attended session of `user` as its certificate shows it, or None if there is none
     to show (not theirs, not attended, or a well-being session they keep hidden)."""
-    registration = attended_registrations(user=user).filter(pk=registration_id).first()
-    if registration is None:
+    entries = record_entries(user=user, registration_ids=[registration_id])
+    if not entries or not entries[0].certificate_code:
         return None
-    if registration.event.kind == EventKind.WELL_BEING and not shows_well_being(user=user):
+    if entries[0].event.kind == EventKind.WELL_BEING and not shows_well_being(user=user):
         return None
-    certificate = getattr(registration, "certificate", None)
-    if certificate is None:
-        return None
-    event = registration.event
-    return RecordEntry(
-        registration=registration,
-        hours=event_hours(starts_at=event.starts_at, ends_at=event.ends_at),
-        year=event.starts_at.astimezone(user_zone(user)).year,
-        topics=[topic.name for topic in event.topics.all()],
-        certificate_code=certificate.code,
-        feedback=getattr(registration, "feedback", None),
-    )
+    return entries[0]
 
 
 # Certificate verification -------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -13,11 +14,14 @@ from ..selectors.learning import (
     attended_registrations,
     certificate_verify,
     learning_record,
+    record_entries,
     record_entry,
 )
 from ..services.certificates import certificate_pdf, yearly_summary_pdf
 from ..services.feedback import feedback_is_editable, feedback_submit
 from ..services.learning import learning_record_settings_update
+
+SESSIONS_PER_PAGE = 25
 
 
 def _pdf_response(content: bytes, filename: str) -> HttpResponse:
@@ -32,9 +36,12 @@ def _pdf_response(content: bytes, filename: str) -> HttpResponse:
 def learning_record_page(request):
     record = learning_record(user=request.user)
     form = LearningSettingsForm(initial={"shows_well_being": record.shows_well_being})
-    return render(
-        request, "memberships/learning/learning_record.html", {"record": record, "form": form}
+    page = Paginator(record.registration_ids, SESSIONS_PER_PAGE).get_page(
+        request.GET.get("page")
     )
+    entries = record_entries(user=request.user, registration_ids=list(page.object_list))
+    context = {"record": record, "form": form, "page": page, "entries": entries}
+    return render(request, "memberships/learning/learning_record.html", context)
 
 
 @login_required
@@ -58,6 +65,7 @@ def learning_year_summary(request, year):
     record = learning_record(user=request.user, year=year)
     if year not in record.years:
         raise Http404(_("No sessions that year."))
+    record.entries = record_entries(user=request.user, registration_ids=record.registration_ids)
     return _pdf_response(
         yearly_summary_pdf(record=record, user=request.user), f"development-hours-{year}.pdf"
     )
