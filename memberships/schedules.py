@@ -32,4 +32,10 @@ BEAT_SCHEDULE = {
         # at minutes 5 and 35 of every hour: https://crontab.guru/#5,35_*_*_*_*
         "schedule": crontab(minute="5,35"),
     },
+    # Programme insights
+    "insights-monthly-report": {
+        "task": "memberships.insights_monthly_report",
+        # the 1st of every month at 06:00: https://crontab.guru/#0_6_1_*_*
+        "schedule": crontab(minute="0", hour="6", day_of_month="1"),
+    },
 }

@@ -74,3 +74,14 @@ def task_send_event_rosters() -> int:
     from .services.events import event_rosters_send  # noqa: PLC0415 -- leaf
 
     return event_rosters_send()
+
+
+# Programme insights
+
+
+@shared_task(name="memberships.insights_monthly_report")
+def task_insights_monthly_report() -> int:
+    """E-mail last month's programme figures to the programme admins. Idempotent per month."""
+    from .services.insights import insights_monthly_report_send  # noqa: PLC0415 -- leaf
+
+    return insights_monthly_report_send()

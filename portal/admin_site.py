@@ -67,6 +67,12 @@ class PortalAdminSite(admin.AdminSite):
             ).count()
         return super().index(request, extra_context)
 
+    def get_urls(self):
+        # Pages of the admin that belong to no single model (programme insights).
+        from memberships.admin.insights import insights_urls  # noqa: PLC0415 -- app registry
+
+        return insights_urls(self) + super().get_urls()
+
     def has_permission(self, request) -> bool:
         user = request.user
         if not (user.is_active and user.is_staff):

@@ -7,12 +7,36 @@ cells shown do not already show (see README, "Programme insights")."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
+from types import SimpleNamespace
 
-from django.db.models import Avg, Count
+from django.db.models import Avg, Count, Q, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
 
-from ..models import Event, Feedback
+from portal.models import User
+
+from ..enums import (
+    AttendanceStatus,
+    EventKind,
+    EventStatus,
+    MembershipStatus,
+    RegistrationStatus,
+    WaitlistStatus,
+)
+from ..models import (
+    Event,
+    Feedback,
+    Membership,
+    Registration,
+    RosterEntry,
+    SeatWaitlistEntry,
+    Sponsorship,
+)
+from .eligibility import ELIGIBLE, eligibility_rule_code
 
 PRIVACY_FLOOR = 5
 AVERAGE_QUANTUM = Decimal("0.1")
@@ -44,3 +68,511 @@ def event_feedback_summary(*, event: Event) -> FeedbackSummary:
     )
     average = Decimal(str(totals["average"])).quantize(AVERAGE_QUANTUM, rounding=ROUND_HALF_UP)
     return FeedbackSummary(responses=responses, average=average, comments=comments)
+
+
+# The dashboard -------------------------------------------------------------------------
+
+MAX_MONTHS = 36
+DEFAULT_MONTHS = 12
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def add_months(month: date, count: int) -> date:
+    index = month.year * 12 + month.month - 1 + count
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def month_bounds(month: date) -> tuple[datetime, datetime]:
+    """The month as [start, end) in the site's time zone."""
+    zone = timezone.get_default_timezone()
+    start = datetime.combine(month, time.min, tzinfo=zone)
+    end = datetime.combine(add_months(month, 1), time.min, tzinfo=zone)
+    return start, end
+
+
+def last_completed_month(*, today: date | None = None) -> date:
+    today = today or timezone.localdate()
+    return add_months(month_start(today), -1)
+
+
+@dataclass(frozen=True)
+class MonthRange:
+    """Whole, completed calendar months from `first` to `last` (both the 1st of a month)."""
+
+    first: date
+    last: date
+
+    @property
+    def months(self) -> list[date]:
+        months, month = [], self.first
+        while month <= self.last:
+            months.append(month)
+            month = add_months(month, 1)
+        return months
+
+    @property
+    def starts_at(self) -> datetime:
+        return month_bounds(self.first)[0]
+
+    @property
+    def ends_at(self) -> datetime:
+        return month_bounds(self.last)[1]
+
+    @classmethod
+    def default(cls, *, today: date | None = None) -> MonthRange:
+        last = last_completed_month(today=today)
+        return cls(first=add_months(last, -(DEFAULT_MONTHS - 1)), last=last)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A figure about `people` people. Below the floor (zero included: "fewer than 5" must
+    not read as "at least one") it is never shown and adds nothing to any total."""
+
+    value: int | float | Decimal | None
+    people: int
+
+    @property
+    def shown(self):
+        return self.value if self.people >= PRIVACY_FLOOR else None
+
+
+EMPTY = Cell(value=0, people=0)
+
+
+@dataclass(frozen=True)
+class Band:
+    """A count of people at a point in time (seats used, active members at a month's end),
+    shown as a band of five ("20–24"): exact counts month after month would reveal, by
+    subtraction, how many joined or left, even when that is fewer than five."""
+
+    people: int
+
+    @property
+    def low(self) -> int | None:
+        if self.people < PRIVACY_FLOOR:
+            return None
+        return self.people - self.people % PRIVACY_FLOOR
+
+    @property
+    def high(self) -> int | None:
+        return None if self.low is None else self.low + PRIVACY_FLOOR - 1
+
+
+def count_cell(count: int, people: int | None = None) -> Cell:
+    return Cell(value=count, people=count if people is None else people)
+
+
+@dataclass(frozen=True)
+class Total:
+    """A range total: the sum of the cells that cleared the floor. `is_partial` says that
+    some cells were left out (the page marks it)."""
+
+    value: int | Decimal | None
+    is_partial: bool
+
+
+def total_of(cells: list[Cell]) -> Total:
+    shown = [cell.shown for cell in cells if cell.shown is not None]
+    return Total(
+        value=sum(shown) if shown else None,
+        is_partial=any(cell.shown is None for cell in cells),
+    )
+
+
+@dataclass
+class MonthRow:
+    month: date
+    claims: Cell
+    activations: Cell
+    seats_used: Band
+    active_members: Band
+    registrations: Total
+    attended: Total
+
+
+@dataclass
+class BreakdownRow:
+    """Registrations, attendance and feedback of one kind or topic over the range. Each is
+    a total of monthly cells that cleared the floor."""
+
+    key: str
+    label: str
+    registrations: Total
+    attended: Total
+    feedback_responses: Total
+    average_rating: Decimal | None
+
+
+@dataclass
+class SponsorshipRow:
+    name: str
+    fee: Decimal | None
+    currency: str
+    active_members: Cell
+    cost_per_member: Decimal | None
+
+
+@dataclass
+class ProgrammeInsights:
+    range: MonthRange
+    eligible_people: Cell
+    active_members_now: Cell
+    seat_waitlist: Cell
+    event_waitlist: Cell
+    months: list[MonthRow]
+    claims_total: Total
+    activations_total: Total
+    registrations_total: Total
+    attended_total: Total
+    activation_days_median: Decimal | None
+    activation_days_p90: Decimal | None
+    activation_sample: int
+    kinds: list[BreakdownRow]
+    topics: list[BreakdownRow]
+    sponsorships: list[SponsorshipRow]
+    departments: list[tuple[str, Cell]] | None  # None: some department is below the floor
+    floor: int = PRIVACY_FLOOR
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    """Linear interpolation between closest ranks (PostgreSQL's percentile_cont)."""
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * fraction
+    lower = int(position)
+    upper = min(lower + 1, len(ordered) - 1)
+    return ordered[lower] + (ordered[upper] - ordered[lower]) * (position - lower)
+
+
+def _eligible_people(*, today: date) -> Cell:
+    """People eligible for at least one current sponsorship: signed-in users by group or
+    roster, plus roster rows of people who have not signed in yet. Three queries."""
+    sponsorships = list(Sponsorship.objects.filter(starts_on__lte=today, ends_on__gte=today))
+    if not sponsorships:
+        return EMPTY
+    roster: dict[int, tuple[dict, dict]] = {s.pk: ({}, {}) for s in sponsorships}
+    rows = RosterEntry.objects.filter(sponsorship__in=sponsorships).only(
+        "sponsorship_id", "email", "employee_id", "is_eligible"
+    )
+    for row in rows:
+        by_email, by_employee_id = roster[row.sponsorship_id]
+        if row.email:
+            by_email[row.email.lower()] = row
+        if row.employee_id:
+            by_employee_id[row.employee_id] = row
+    people: set = set()
+    matched_rows: set[int] = set()
+    users = User.objects.filter(is_active=True).values_list(
+        "pk", "email", "employee_id", "idp_groups"
+    )
+    for pk, email, employee_id, groups in users:
+        person = SimpleNamespace(email=email or "", employee_id=employee_id, idp_groups=groups)
+        for sponsorship in sponsorships:
+            by_email, by_employee_id = roster[sponsorship.pk]
+            entry = by_email.get((email or "").lower()) or by_employee_id.get(employee_id or "")
+            if entry is not None:
+                matched_rows.add(entry.pk)
+            code = eligibility_rule_code(user=person, sponsorship=sponsorship, roster_entry=entry)
+            if code == ELIGIBLE:
+                people.add(("user", pk))
+    for sponsorship in sponsorships:
+        if not sponsorship.uses_roster:
+            continue
+        for index in roster[sponsorship.pk]:
+            for row in index.values():
+                if row.is_eligible and row.pk not in matched_rows:
+                    people.add(("roster", (row.email or "").lower() or row.employee_id))
+    return count_cell(len(people))
+
+
+def _membership_figures(*, months: list[date], now: datetime):
+    """Claims and activations per month, live and active memberships at each month's end,
+    and the claim-to-activation times of the activations in months that clear the floor.
+    One query (tuples)."""
+    rows = list(
+        Membership.objects.filter(claimed_at__lt=month_bounds(months[-1])[1]).values_list(
+            "user_id", "status", "claimed_at", "activated_at", "ended_at"
+        )
+    )
+    claims: dict[date, set] = defaultdict(set)
+    activations: dict[date, list] = defaultdict(list)
+    seats: dict[date, set] = defaultdict(set)
+    active: dict[date, set] = defaultdict(set)
+    bounds = [(month, *month_bounds(month)) for month in months]
+    for user_id, status, claimed_at, activated_at, ended_at in rows:
+        for month, start, end in bounds:
+            if start <= claimed_at < end:
+                claims[month].add(user_id)
+            if activated_at and start <= activated_at < end:
+                activations[month].append((user_id, activated_at - claimed_at))
+            if claimed_at < end and (ended_at is None or ended_at >= end):
+                if status != MembershipStatus.DECLINED:
+                    seats[month].add(user_id)
+                if activated_at and activated_at < end:
+                    active[month].add(user_id)
+    durations: list[float] = []
+    for month in months:
+        people = {user_id for user_id, _delta in activations[month]}
+        if len(people) >= PRIVACY_FLOOR:
+            durations.extend(delta.total_seconds() / 86400 for _u, delta in activations[month])
+    return claims, activations, seats, active, durations
+
+
+def _event_cells(*, period: MonthRange, group_by: str):
+    """(month, key) -> (registrations, people, attended, attended people) for confirmed
+    registrations of published or cancelled events starting in the range. One query."""
+    qs = (
+        Registration.objects.filter(
+            status=RegistrationStatus.CONFIRMED,
+            event__starts_at__gte=period.starts_at,
+            event__starts_at__lt=period.ends_at,
+        )
+        .exclude(event__status=EventStatus.DRAFT)
+        .annotate(month=TruncMonth("event__starts_at"))
+    )
+    if group_by == "topic":
+        qs = qs.exclude(event__kind=EventKind.WELL_BEING).filter(event__topics__isnull=False)
+        key = "event__topics__name"
+    else:
+        key = "event__kind"
+    attended = Q(attendance__status=AttendanceStatus.ATTENDED)
+    rows = (
+        qs.values("month", key)
+        .annotate(
+            registrations=Count("pk"),
+            people=Count("user", distinct=True),
+            attended=Count("pk", filter=attended),
+            attended_people=Count("user", distinct=True, filter=attended),
+        )
+        .order_by()
+    )
+    return {
+        (_as_month(row["month"]), row[key]): (
+            count_cell(row["registrations"], row["people"]),
+            count_cell(row["attended"], row["attended_people"]),
+        )
+        for row in rows
+    }
+
+
+def _feedback_cells(*, period: MonthRange):
+    """(month, kind) -> (responses cell, sum of ratings). One query."""
+    rows = (
+        Feedback.objects.filter(
+            registration__event__starts_at__gte=period.starts_at,
+            registration__event__starts_at__lt=period.ends_at,
+        )
+        .annotate(month=TruncMonth("registration__event__starts_at"))
+        .values("month", "registration__event__kind")
+        .annotate(
+            responses=Count("pk"),
+            people=Count("registration__user", distinct=True),
+            rating_sum=Sum("rating"),
+        )
+        .order_by()
+    )
+    return {
+        (_as_month(row["month"]), row["registration__event__kind"]): (
+            count_cell(row["responses"], row["people"]),
+            row["rating_sum"],
+        )
+        for row in rows
+    }
+
+
+def _as_month(value) -> date:
+    if isinstance(value, datetime):
+        value = timezone.localtime(value) if timezone.is_aware(value) else value
+        return value.date().replace(day=1)
+    return value.replace(day=1)
+
+
+def _breakdown(*, keys: list[tuple[str, str]], months, cells, feedback=None) -> list[BreakdownRow]:
+    rows = []
+    for key, label in keys:
+        registrations = [cells.get((m, key), (EMPTY, EMPTY))[0] for m in months]
+        attended = [cells.get((m, key), (EMPTY, EMPTY))[1] for m in months]
+        responses = total_of([])
+        average = None
+        if feedback is not None:
+            answered = [feedback.get((m, key), (EMPTY, 0)) for m in months]
+            responses = total_of([cell for cell, _sum in answered])
+            shown = [(cell.value, rating_sum) for cell, rating_sum in answered if cell.shown]
+            count = sum(n for n, _s in shown)
+            if count:
+                average = (Decimal(sum(s for _n, s in shown)) / Decimal(count)).quantize(
+                    AVERAGE_QUANTUM, rounding=ROUND_HALF_UP
+                )
+        rows.append(
+            BreakdownRow(
+                key=key,
+                label=label,
+                registrations=total_of(registrations),
+                attended=total_of(attended),
+                feedback_responses=responses,
+                average_rating=average,
+            )
+        )
+    return rows
+
+
+def programme_insights(*, period: MonthRange, now: datetime | None = None) -> ProgrammeInsights:
+    """Every figure of the dashboard and the monthly report, with the privacy floor applied.
+    A fixed number of queries (about a dozen) however many rows."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    months = period.months
+    claims, activations, seats, active, durations = _membership_figures(months=months, now=now)
+    kind_cells = _event_cells(period=period, group_by="kind")
+    topic_cells = _event_cells(period=period, group_by="topic")
+    feedback = _feedback_cells(period=period)
+    month_rows = []
+    for month in months:
+        month_rows.append(
+            MonthRow(
+                month=month,
+                claims=count_cell(len(claims[month])),
+                activations=count_cell(len({u for u, _d in activations[month]})),
+                seats_used=Band(people=len(seats[month])),
+                active_members=Band(people=len(active[month])),
+                # The month's cells of every kind but well-being (only ever a range total
+                # in the kinds table), each counted only if it clears the floor.
+                registrations=total_of(
+                    [
+                        cells[0]
+                        for (m, kind), cells in kind_cells.items()
+                        if m == month and kind != EventKind.WELL_BEING
+                    ]
+                ),
+                attended=total_of(
+                    [
+                        cells[1]
+                        for (m, kind), cells in kind_cells.items()
+                        if m == month and kind != EventKind.WELL_BEING
+                    ]
+                ),
+            )
+        )
+    enough = len(durations) >= PRIVACY_FLOOR
+    median = _days(_percentile(durations, 0.5)) if enough else None
+    p90 = _days(_percentile(durations, 0.9)) if enough else None
+    topic_names = sorted({key for (_m, key) in topic_cells})
+    return ProgrammeInsights(
+        range=period,
+        eligible_people=_eligible_people(today=today),
+        active_members_now=_active_members_now(),
+        seat_waitlist=count_cell(
+            SeatWaitlistEntry.objects.filter(status=WaitlistStatus.WAITING)
+            .values("user")
+            .distinct()
+            .count()
+        ),
+        event_waitlist=_event_waitlist(now=now),
+        months=month_rows,
+        claims_total=total_of([row.claims for row in month_rows]),
+        activations_total=total_of([row.activations for row in month_rows]),
+        registrations_total=_total_of_totals([row.registrations for row in month_rows]),
+        attended_total=_total_of_totals([row.attended for row in month_rows]),
+        activation_days_median=median,
+        activation_days_p90=p90,
+        activation_sample=len(durations),
+        kinds=_breakdown(
+            keys=[(value, str(label)) for value, label in EventKind.choices],
+            months=months,
+            cells=kind_cells,
+            feedback=feedback,
+        ),
+        topics=_breakdown(
+            keys=[(name, name) for name in topic_names], months=months, cells=topic_cells
+        ),
+        sponsorships=_sponsorship_rows(period=period),
+        departments=_departments(),
+    )
+
+
+def _sum_cells(cells: list[Cell]) -> Cell:
+    """Cells of one month added up (for the month's total across kinds). The floor then
+    applies to the people of the sum, which is at least the largest part."""
+    if not cells:
+        return EMPTY
+    return Cell(value=sum(cell.value for cell in cells), people=max(cell.people for cell in cells))
+
+
+def _total_of_totals(totals: list[Total]) -> Total:
+    values = [total.value for total in totals if total.value is not None]
+    return Total(
+        value=sum(values) if values else None,
+        is_partial=any(total.is_partial for total in totals),
+    )
+
+
+def _days(value: float) -> Decimal:
+    return Decimal(str(value)).quantize(AVERAGE_QUANTUM, rounding=ROUND_HALF_UP)
+
+
+def _active_members_now() -> Cell:
+    people = (
+        Membership.objects.filter(status=MembershipStatus.ACTIVE).values("user").distinct().count()
+    )
+    return count_cell(people)
+
+
+def _event_waitlist(*, now: datetime) -> Cell:
+    totals = Registration.objects.filter(
+        status=RegistrationStatus.WAITLISTED,
+        event__status=EventStatus.PUBLISHED,
+        event__ends_at__gt=now,
+    ).aggregate(places=Count("pk"), people=Count("user", distinct=True))
+    return count_cell(totals["places"], totals["people"])
+
+
+def _sponsorship_rows(*, period: MonthRange) -> list[SponsorshipRow]:
+    """Each sponsorship whose term overlaps the range, with its active members now and its
+    fee divided by them. Now, not at the end of the range: with a known fee, a cost per
+    member at the end of any month would give away that month's exact count. One query."""
+    end = month_bounds(period.last)[1]
+    sponsorships = (
+        Sponsorship.objects.filter(starts_on__lt=end.date(), ends_on__gte=period.first)
+        .annotate(
+            active=Count(
+                "memberships__user",
+                distinct=True,
+                filter=Q(memberships__status=MembershipStatus.ACTIVE),
+            )
+        )
+        .order_by("name", "pk")
+    )
+    rows = []
+    for sponsorship in sponsorships:
+        cell = count_cell(sponsorship.active)
+        cost = None
+        if sponsorship.fee is not None and cell.shown:
+            cost = (sponsorship.fee / cell.shown).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        rows.append(
+            SponsorshipRow(
+                name=sponsorship.name,
+                fee=sponsorship.fee,
+                currency=sponsorship.fee_currency,
+                active_members=cell,
+                cost_per_member=cost,
+            )
+        )
+    return rows
+
+
+def _departments() -> list[tuple[str, Cell]] | None:
+    """Active members now by department, only when every department clears the floor (a
+    single small department would single its people out). One query."""
+    rows = (
+        Membership.objects.filter(status=MembershipStatus.ACTIVE)
+        .values("user__department")
+        .annotate(people=Count("user", distinct=True))
+        .order_by("user__department")
+    )
+    cells = [(row["user__department"] or "", count_cell(row["people"])) for row in rows]
+    if not cells or any(cell.people < PRIVACY_FLOOR for _name, cell in cells):
+        return None
+    return cells

@@ -36,9 +36,7 @@ def _pdf_response(content: bytes, filename: str) -> HttpResponse:
 def learning_record_page(request):
     record = learning_record(user=request.user)
     form = LearningSettingsForm(initial={"shows_well_being": record.shows_well_being})
-    page = Paginator(record.registration_ids, SESSIONS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(record.registration_ids, SESSIONS_PER_PAGE).get_page(request.GET.get("page"))
     entries = record_entries(user=request.user, registration_ids=list(page.object_list))
     context = {"record": record, "form": form, "page": page, "entries": entries}
     return render(request, "memberships/learning/learning_record.html", context)

@@ -65,9 +65,7 @@ def test_admin_attendance_import_marks_attendees_from_a_csv(
         follow=True,
     )
 
-    assert dict(Attendance.objects.values_list("registration", "status")) == {
-        came.pk: "attended"
-    }
+    assert dict(Attendance.objects.values_list("registration", "status")) == {came.pk: "attended"}
     texts = [str(m) for m in response.context["messages"]]
     assert texts == [
         "Recorded 1 marks; 0 were already so.",
