@@ -69,6 +69,7 @@ def test_beat_schedule_is_the_settings_schedule_and_names_registered_tasks(setti
         task_expire_memberships.name,
         task_send_event_reminders.name,
         task_send_event_rosters.name,
+        "memberships.insights_monthly_report",
     } == scheduled
 
 
