@@ -291,71 +291,146 @@ def _eligible_people(*, today: date) -> Cell:
 def _membership_figures(*, months: list[date], now: datetime):
     """Claims and activations per month, live and active memberships at each month's end,
     and the claim-to-activation times of the activations in months that clear the floor.
-    One query (tuples)."""
-    rows = list(
-        Membership.objects.filter(claimed_at__lt=month_bounds(months[-1])[1]).values_list(
-            "user_id", "status", "claimed_at", "activated_at", "ended_at"
-        )
+    One query (tuples); each membership touches only the months it was live in."""
+    rows = Membership.objects.filter(claimed_at__lt=month_bounds(months[-1])[1]).values_list(
+        "user_id", "status", "claimed_at", "activated_at", "ended_at"
     )
-    claims: dict[date, set] = defaultdict(set)
-    activations: dict[date, list] = defaultdict(list)
-    seats: dict[date, set] = defaultdict(set)
-    active: dict[date, set] = defaultdict(set)
-    bounds = [(month, *month_bounds(month)) for month in months]
+    base = months[0].year * 12 + months[0].month - 1
+    count = len(months)
+    claims = [set() for _m in months]
+    activations: list[list] = [[] for _m in months]
+    seats = [set() for _m in months]
+    active = [set() for _m in months]
     for user_id, status, claimed_at, activated_at, ended_at in rows:
-        for month, start, end in bounds:
-            if start <= claimed_at < end:
-                claims[month].add(user_id)
-            if activated_at and start <= activated_at < end:
-                activations[month].append((user_id, activated_at - claimed_at))
-            if claimed_at < end and (ended_at is None or ended_at >= end):
-                if status != MembershipStatus.DECLINED:
-                    seats[month].add(user_id)
-                if activated_at and activated_at < end:
-                    active[month].add(user_id)
+        claimed = _month_index(claimed_at) - base
+        # Live at the end of month m when claimed before its end and not ended by then:
+        # from the claim's month up to the month before the one it ended in.
+        until = count if ended_at is None else min(_month_index(ended_at) - base, count)
+        if 0 <= claimed < count:
+            claims[claimed].add(user_id)
+        if status != MembershipStatus.DECLINED:
+            for index in range(max(claimed, 0), until):
+                seats[index].add(user_id)
+        if activated_at is not None:
+            activated = _month_index(activated_at) - base
+            if 0 <= activated < count:
+                activations[activated].append((user_id, activated_at - claimed_at))
+            for index in range(max(activated, 0), until):
+                active[index].add(user_id)
     durations: list[float] = []
-    for month in months:
-        people = {user_id for user_id, _delta in activations[month]}
-        if len(people) >= PRIVACY_FLOOR:
-            durations.extend(delta.total_seconds() / 86400 for _u, delta in activations[month])
-    return claims, activations, seats, active, durations
-
-
-def _event_cells(*, period: MonthRange, group_by: str):
-    """(month, key) -> (registrations, people, attended, attended people) for confirmed
-    registrations of published or cancelled events starting in the range. One query."""
-    qs = (
-        Registration.objects.filter(
-            status=RegistrationStatus.CONFIRMED,
-            event__starts_at__gte=period.starts_at,
-            event__starts_at__lt=period.ends_at,
-        )
-        .exclude(event__status=EventStatus.DRAFT)
-        .annotate(month=TruncMonth("event__starts_at"))
+    for found in activations:
+        if len({user_id for user_id, _delta in found}) >= PRIVACY_FLOOR:
+            durations.extend(delta.total_seconds() / 86400 for _u, delta in found)
+    by_month = dict(zip(months, range(count), strict=True))
+    return (
+        {month: claims[i] for month, i in by_month.items()},
+        {month: activations[i] for month, i in by_month.items()},
+        {month: seats[i] for month, i in by_month.items()},
+        {month: active[i] for month, i in by_month.items()},
+        durations,
     )
-    if group_by == "topic":
-        qs = qs.exclude(event__kind=EventKind.WELL_BEING).filter(event__topics__isnull=False)
-        key = "event__topics__name"
-    else:
-        key = "event__kind"
-    attended = Q(attendance__status=AttendanceStatus.ATTENDED)
-    rows = (
-        qs.values("month", key)
-        .annotate(
-            registrations=Count("pk"),
-            people=Count("user", distinct=True),
-            attended=Count("pk", filter=attended),
-            attended_people=Count("user", distinct=True, filter=attended),
+
+
+def _month_index(value: datetime) -> int:
+    local = timezone.localtime(value)
+    return local.year * 12 + local.month - 1
+
+
+def _index_month(index: int) -> date:
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _event_cells(*, period: MonthRange) -> tuple[dict, dict]:
+    """Registrations and attendance of events starting in the range, as cells keyed
+    (month, kind) and (month, topic); topics leave well-being sessions out.
+
+    Counted per event (a hash aggregate, cheap at any size); a cell's people are then at
+    least its largest event (one registration per person and event) and at most the sum.
+    Only cells where those bounds straddle the floor are counted exactly, in one more query
+    each for registrations and attendance. Four to six queries in all."""
+    events = {
+        pk: (_index_month(_month_index(starts_at)), kind)
+        for pk, kind, starts_at in Event.objects.filter(
+            starts_at__gte=period.starts_at, starts_at__lt=period.ends_at
         )
+        .exclude(status=EventStatus.DRAFT)
+        .values_list("pk", "kind", "starts_at")
+    }
+    if not events:
+        return {}, {}
+    topics: dict[int, list[str]] = defaultdict(list)
+    for event_id, name in Event.topics.through.objects.filter(event_id__in=events).values_list(
+        "event_id", "topic__name"
+    ):
+        topics[event_id].append(name)
+    attended_q = Q(attendance__status=AttendanceStatus.ATTENDED)
+    confirmed = Registration.objects.filter(
+        event_id__in=events, status=RegistrationStatus.CONFIRMED
+    )
+    per_event = (
+        confirmed.values("event_id")
+        .annotate(registrations=Count("pk"), attended=Count("pk", filter=attended_q))
         .order_by()
     )
-    return {
-        (_as_month(row["month"]), row[key]): (
-            count_cell(row["registrations"], row["people"]),
-            count_cell(row["attended"], row["attended_people"]),
-        )
-        for row in rows
-    }
+    by_kind: dict = defaultdict(lambda: [0, 0, 0, 0])  # sum, largest, attended sum, largest
+    by_topic: dict = defaultdict(lambda: [0, 0, 0, 0])
+    members: dict = defaultdict(set)  # cell key -> its event ids
+    for row in per_event:
+        month, kind = events[row["event_id"]]
+        keys = [("kind", month, kind)]
+        if kind != EventKind.WELL_BEING:
+            keys += [("topic", month, name) for name in topics[row["event_id"]]]
+        for key in keys:
+            bucket = (by_kind if key[0] == "kind" else by_topic)[key[1:]]
+            bucket[0] += row["registrations"]
+            bucket[1] = max(bucket[1], row["registrations"])
+            bucket[2] += row["attended"]
+            bucket[3] = max(bucket[3], row["attended"])
+            members[key].add(row["event_id"])
+    exact = _exact_people(
+        confirmed=confirmed, attended_q=attended_q, cells=(by_kind, by_topic), members=members
+    )
+
+    def cells(buckets, dimension):
+        result = {}
+        for key, (total, largest, attended, largest_attended) in buckets.items():
+            people = exact.get((dimension, "registrations", *key), largest)
+            attended_people = exact.get((dimension, "attended", *key), largest_attended)
+            result[key] = (count_cell(total, people), count_cell(attended, attended_people))
+        return result
+
+    return cells(by_kind, "kind"), cells(by_topic, "topic")
+
+
+def _exact_people(*, confirmed, attended_q, cells, members) -> dict:
+    """Distinct people of the cells whose bounds straddle the floor: (dimension, measure,
+    month, key) -> people. At most two queries, whatever the number of such cells."""
+    exact: dict = {}
+    for measure, total_at, largest_at, qs in (
+        ("registrations", 0, 1, confirmed),
+        ("attended", 2, 3, confirmed.filter(attended_q)),
+    ):
+        unsure = {
+            (dimension, *key)
+            for dimension, buckets in zip(("kind", "topic"), cells, strict=True)
+            for key, bucket in buckets.items()
+            if bucket[largest_at] < PRIVACY_FLOOR <= bucket[total_at]
+        }
+        if not unsure:
+            continue
+        event_ids = set().union(*(members[key] for key in unsure))
+        people: dict = defaultdict(set)
+        by_event: dict = defaultdict(set)
+        for event_id, user_id in qs.filter(event_id__in=event_ids).values_list(
+            "event_id", "user_id"
+        ):
+            by_event[event_id].add(user_id)
+        for key in unsure:
+            for event_id in members[key]:
+                people[key] |= by_event[event_id]
+        for key, users in people.items():
+            exact[(key[0], measure, *key[1:])] = len(users)
+    return exact
 
 
 def _feedback_cells(*, period: MonthRange):
@@ -426,8 +501,7 @@ def programme_insights(*, period: MonthRange, now: datetime | None = None) -> Pr
     today = timezone.localdate(now)
     months = period.months
     claims, activations, seats, active, durations = _membership_figures(months=months, now=now)
-    kind_cells = _event_cells(period=period, group_by="kind")
-    topic_cells = _event_cells(period=period, group_by="topic")
+    kind_cells, topic_cells = _event_cells(period=period)
     feedback = _feedback_cells(period=period)
     month_rows = []
     for month in months:
