@@ -7,7 +7,7 @@ IDP_DIR := tests/idp
 A11Y_DIR := tests/a11y
 DEV_ENV := DEBUG=true
 
-.PHONY: run test install install-test idp-deps a11y-deps vendor-js screenshots chromium migrate seed lint format clean
+.PHONY: run test install install-test idp-deps a11y-deps vendor-js screenshots chromium fonts migrate seed lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ screenshots: install-test idp-deps chromium
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
 
+# The certificate font (CERTIFICATE_FONT_PATH): names in any script on the PDFs.
+fonts:
+	@test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || { apt-get update -qq && apt-get install -y -qq fonts-dejavu-core; }
+
 migrate: install
 	mkdir -p var
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
@@ -77,7 +81,7 @@ format: install-test
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install-test idp-deps a11y-deps chromium lint
+test: install-test idp-deps a11y-deps chromium fonts lint
 	$(BIN)/python -m pytest
 
 clean:

@@ -1,6 +1,7 @@
 import re
 import zlib
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -71,7 +72,9 @@ def test_certificate_download_is_a_pdf_with_name_event_and_code(
     assert registration.certificate.code in text
 
 
-def test_certificate_download_with_the_unicode_font_works(employee_client, employee):
+def test_certificate_download_with_the_unicode_font_works(employee_client, employee, settings):
+    # `make test` installs the font (Debian fonts-dejavu-core): missing, this fails.
+    assert Path(settings.CERTIFICATE_FONT_PATH).is_file()
     employee.name = "Łukasz Żółć"
     employee.save()
     registration = attended(event=past_event(), user=employee)
@@ -82,6 +85,7 @@ def test_certificate_download_with_the_unicode_font_works(employee_client, emplo
 
     assert response.status_code == 200
     assert response.content.startswith(b"%PDF-")
+    assert b"/FontFile2" in response.content  # the TrueType font is embedded
 
 
 def test_certificate_download_of_others_unattended_or_hidden_is_404(
