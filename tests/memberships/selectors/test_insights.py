@@ -96,3 +96,26 @@ def test_programme_insights_departments_hidden_when_one_is_below_the_floor():
 
     assert insights.departments is None
     assert tables["departments"] == []
+
+
+def test_programme_insights_count_people_not_registrations_for_the_floor():
+    """Three people at two workshops each: six registrations, but three people, so the
+    cell stays below the floor."""
+    from memberships.selectors.insights import last_completed_month
+    from tests.factories import EventFactory, RegistrationFactory, UserFactory
+    from tests.memberships.insights_data import _at
+
+    month = last_completed_month()
+    people = [UserFactory() for _n in range(3)]
+    for day in (5, 6):
+        event = EventFactory(
+            kind="workshop", starts_at=_at(month, day), ends_at=_at(month, day, 12)
+        )
+        for person in people:
+            RegistrationFactory(event=event, user=person)
+
+    insights = programme_insights(period=MonthRange(first=month, last=month))
+
+    workshop = next(row for row in insights.kinds if row.key == "workshop")
+    assert (workshop.registrations.value, workshop.registrations.is_partial) == (None, True)
+    assert insights.months[0].registrations.value is None
