@@ -7,6 +7,7 @@ Well-being sessions never appear here: their attendance is recorded by the hosti
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -22,6 +23,7 @@ from ..services.attendance import CSV_IMPORT_FORMATS, attendance_import_csv, att
 from .forms import AttendanceImportForm, AttendanceMarkForm
 
 EVENTS_IN_CHOOSER = 50
+REGISTRANTS_PER_PAGE = 100
 
 
 @admin.register(Attendance)
@@ -112,7 +114,10 @@ class AttendanceAdmin(admin.ModelAdmin):
     def mark_view(self, request, event_id: int):
         self._check(request)
         event = self._event_or_404(event_id)
-        form = AttendanceMarkForm(request.POST or None, registrations=self._registrations(event))
+        page = Paginator(self._registrations(event), REGISTRANTS_PER_PAGE).get_page(
+            request.GET.get("page")
+        )
+        form = AttendanceMarkForm(request.POST or None, registrations=page.object_list)
         if request.method == "POST" and form.is_valid():
             try:
                 result = attendance_mark(
@@ -129,12 +134,13 @@ class AttendanceAdmin(admin.ModelAdmin):
                     _("Recorded %(recorded)s marks; %(unchanged)s were already so.")
                     % {"recorded": result.recorded, "unchanged": len(result.unchanged)},
                 )
-                return HttpResponseRedirect(request.path)
+                return HttpResponseRedirect(request.get_full_path())
         context = self._context(
             request,
             _("Record attendance: %(event)s") % {"event": event.title},
             event=event,
             form=form,
+            page=page,
             import_form=AttendanceImportForm() if event.format in CSV_IMPORT_FORMATS else None,
         )
         return TemplateResponse(request, "admin/memberships/attendance_mark.html", context)

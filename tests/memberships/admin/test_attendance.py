@@ -2,7 +2,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from memberships.models import Attendance, Notification
+from memberships.models import Attendance, Notification, Registration
+from portal.models import User
 from tests.factories import RegistrationFactory, UserFactory, attended, past_event
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
@@ -83,3 +84,37 @@ def test_admin_attendance_needs_staff(client, employee):
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("admin:login"))
+
+
+def _bulk_seats(event, count: int) -> None:
+    users = User.objects.bulk_create(
+        User(username=f"seat{n}", email=f"seat{n}@example.com", idp_subject=f"seat-{n}")
+        for n in range(count)
+    )
+    registrations = Registration.objects.bulk_create(
+        Registration(event=event, user=user, status="confirmed") for user in users
+    )
+    Attendance.objects.bulk_create(
+        Attendance(registration=r, status="attended", source="admin", marked_at=event.starts_at)
+        for r in registrations[::2]
+    )
+
+
+@pytest.mark.parametrize("item_count", [10, 10_000])
+def test_admin_attendance_pages_run_constant_queries(
+    admin_client_sso, django_assert_max_num_queries, item_count
+):
+    event = past_event(capacity=None)
+    _bulk_seats(event, item_count)
+
+    with django_assert_max_num_queries(9):
+        mark = admin_client_sso.get(_mark_url(event))
+    with django_assert_max_num_queries(9):
+        chooser = admin_client_sso.get(reverse("admin:memberships_attendance_events"))
+    with django_assert_max_num_queries(12):
+        changelist = admin_client_sso.get(reverse("admin:memberships_attendance_changelist"))
+
+    assert len(mark.context["form"].rows()) == min(item_count, 100)
+    assert mark.context["page"].paginator.count == item_count
+    assert chooser.context["events"] == [event]
+    assert changelist.context["cl"].result_count == item_count // 2
