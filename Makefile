@@ -48,6 +48,7 @@ vendor-js:
 # docs/screenshots/*.png from a live server with demo data (headless chromium).
 screenshots: install-test idp-deps chromium
 	$(BIN)/python tests/system/screenshots.py
+	$(BIN)/python tests/system/screenshots_insights.py
 
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
