@@ -13,8 +13,8 @@ from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 from types import SimpleNamespace
 
-from django.db.models import Avg, Count, Q, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, Sum
+from django.db.models.functions import ExtractMonth, ExtractYear, TruncMonth
 from django.utils import timezone
 
 from portal.models import User
@@ -292,8 +292,20 @@ def _membership_figures(*, months: list[date], now: datetime):
     """Claims and activations per month, live and active memberships at each month's end,
     and the claim-to-activation times of the activations in months that clear the floor.
     One query (tuples); each membership touches only the months it was live in."""
-    rows = Membership.objects.filter(claimed_at__lt=month_bounds(months[-1])[1]).values_list(
-        "user_id", "status", "claimed_at", "activated_at", "ended_at"
+    # Months as numbers computed by the database (in the site's zone), not per row here.
+    rows = (
+        Membership.objects.filter(claimed_at__lt=month_bounds(months[-1])[1])
+        .annotate(
+            claimed_index=ExtractYear("claimed_at") * 12 + ExtractMonth("claimed_at") - 1,
+            activated_index=ExtractYear("activated_at") * 12 + ExtractMonth("activated_at") - 1,
+            ended_index=ExtractYear("ended_at") * 12 + ExtractMonth("ended_at") - 1,
+            waited=ExpressionWrapper(
+                F("activated_at") - F("claimed_at"), output_field=DurationField()
+            ),
+        )
+        .values_list(
+            "user_id", "status", "claimed_index", "activated_index", "ended_index", "waited"
+        )
     )
     base = months[0].year * 12 + months[0].month - 1
     count = len(months)
@@ -301,20 +313,20 @@ def _membership_figures(*, months: list[date], now: datetime):
     activations: list[list] = [[] for _m in months]
     seats = [set() for _m in months]
     active = [set() for _m in months]
-    for user_id, status, claimed_at, activated_at, ended_at in rows:
-        claimed = _month_index(claimed_at) - base
+    for user_id, status, claimed_index, activated_index, ended_index, waited in rows:
+        claimed = claimed_index - base
         # Live at the end of month m when claimed before its end and not ended by then:
         # from the claim's month up to the month before the one it ended in.
-        until = count if ended_at is None else min(_month_index(ended_at) - base, count)
+        until = count if ended_index is None else min(ended_index - base, count)
         if 0 <= claimed < count:
             claims[claimed].add(user_id)
         if status != MembershipStatus.DECLINED:
             for index in range(max(claimed, 0), until):
                 seats[index].add(user_id)
-        if activated_at is not None:
-            activated = _month_index(activated_at) - base
+        if activated_index is not None:
+            activated = activated_index - base
             if 0 <= activated < count:
-                activations[activated].append((user_id, activated_at - claimed_at))
+                activations[activated].append((user_id, waited))
             for index in range(max(activated, 0), until):
                 active[index].add(user_id)
     durations: list[float] = []
