@@ -252,3 +252,17 @@ def test_feedback_page_runs_constant_queries(
 
     assert response.context["registration"] == registration
     assert User.objects.count() == 1
+
+
+@pytest.mark.parametrize("item_count", [10, 10_000])
+def test_certificate_download_runs_constant_queries(
+    client, employee, django_assert_max_num_queries, item_count
+):
+    _bulk_attended(employee, item_count)
+    registration = Registration.objects.filter(user=employee).last()
+    sso_login(client, employee)
+
+    with django_assert_max_num_queries(4):
+        response = client.get(reverse("memberships:certificate-download", args=[registration.pk]))
+
+    assert response.content.startswith(b"%PDF-")

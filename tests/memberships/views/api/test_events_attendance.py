@@ -198,3 +198,64 @@ def test_api_feedback_from_five_answers_shows_average_and_comments_without_names
         "comments": ["Bad", "Great", "Useful"],
     }
     assert Notification.objects.count() == 0
+
+
+def _bulk_seats(event, count: int) -> list[int]:
+    from memberships.models import Registration
+    from portal.models import User
+
+    users = User.objects.bulk_create(
+        User(username=f"api{n}", email=f"api{n}@example.com", idp_subject=f"api-{n}")
+        for n in range(count)
+    )
+    registrations = Registration.objects.bulk_create(
+        Registration(event=event, user=user, status="confirmed") for user in users
+    )
+    return [r.pk for r in registrations]
+
+
+@pytest.mark.parametrize("item_count", [10, 10_000])
+def test_api_feedback_runs_constant_queries(
+    client, partner, django_assert_max_num_queries, item_count
+):
+    event = past_event(partner=partner)
+    ids = _bulk_seats(event, item_count)
+    Feedback.objects.bulk_create(
+        Feedback(
+            registration_id=pk,
+            rating=4,
+            comment=f"c{pk}",
+            submitted_at=event.ends_at,
+            updated_at=event.ends_at,
+        )
+        for pk in ids
+    )
+    headers = _auth(partner)
+
+    with django_assert_max_num_queries(4):
+        response = client.get(
+            reverse("memberships:api-event-feedback", args=[event.slug]), **headers
+        )
+
+    assert response.json()["responses"] == item_count
+
+
+@pytest.mark.parametrize("item_count", [10, 10_000])
+def test_api_attendance_of_many_seats_runs_constant_queries_before_the_outbox(
+    client, partner, django_assert_max_num_queries, item_count
+):
+    event = past_event(partner=partner)
+    _bulk_seats(event, item_count)
+    other = RegistrationFactory(event=event)
+    headers = _auth(partner)
+
+    # One seat marked among many: the cost does not grow with the event's size.
+    with django_assert_max_num_queries(15):
+        response = client.post(
+            reverse("memberships:api-event-attendance", args=[event.slug]),
+            data=json.dumps({"no_show": [other.pk]}),
+            content_type="application/json",
+            **headers,
+        )
+
+    assert response.json() == {"event": event.slug, "recorded": 1, "unchanged": 0}
