@@ -3,7 +3,7 @@
 The floor: a figure about fewer than PRIVACY_FLOOR people is never shown. Everything is built
 from fixed monthly cells ("atoms") in completed calendar months; a cell below the floor
 contributes nothing to any total, so that comparing two date ranges reveals nothing that the
-cells shown do not already show (see README, "Programme insights")."""
+cells shown do not already show (README: "The privacy floor")."""
 
 from __future__ import annotations
 
@@ -44,8 +44,9 @@ AVERAGE_QUANTUM = Decimal("0.1")
 
 @dataclass(frozen=True)
 class FeedbackSummary:
-    """What a host may see of one event's feedback: nothing but the count band below the
-    floor; the average and the comments (no names, sorted by text, not by time) from it."""
+    """What a host may see of one event's feedback: below the floor, nothing (callers show no
+    count either); from it, the count, the average and the comments (no names, sorted by
+    text, not by time)."""
 
     responses: int
     average: Decimal | None
@@ -288,7 +289,7 @@ def _eligible_people(*, today: date) -> Cell:
     return count_cell(len(people))
 
 
-def _membership_figures(*, months: list[date], now: datetime):
+def _membership_figures(*, months: list[date]):
     """Claims and activations per month, live and active memberships at each month's end,
     and the claim-to-activation times of the activations in months that clear the floor.
     One query (tuples); each membership touches only the months it was live in."""
@@ -512,7 +513,7 @@ def programme_insights(*, period: MonthRange, now: datetime | None = None) -> Pr
     now = now or timezone.now()
     today = timezone.localdate(now)
     months = period.months
-    claims, activations, seats, active, durations = _membership_figures(months=months, now=now)
+    claims, activations, seats, active, durations = _membership_figures(months=months)
     kind_cells, topic_cells = _event_cells(period=period)
     feedback = _feedback_cells(period=period)
     month_rows = []
@@ -577,14 +578,6 @@ def programme_insights(*, period: MonthRange, now: datetime | None = None) -> Pr
         sponsorships=_sponsorship_rows(period=period),
         departments=_departments(),
     )
-
-
-def _sum_cells(cells: list[Cell]) -> Cell:
-    """Cells of one month added up (for the month's total across kinds). The floor then
-    applies to the people of the sum, which is at least the largest part."""
-    if not cells:
-        return EMPTY
-    return Cell(value=sum(cell.value for cell in cells), people=max(cell.people for cell in cells))
 
 
 def _total_of_totals(totals: list[Total]) -> Total:

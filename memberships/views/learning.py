@@ -34,11 +34,15 @@ def _pdf_response(content: bytes, filename: str) -> HttpResponse:
 @login_required
 @require_GET
 def learning_record_page(request):
-    record = learning_record(user=request.user)
+    year = request.GET.get("year", "")
+    year = int(year) if year.isdigit() and len(year) == 4 else None
+    record = learning_record(user=request.user, year=year)
+    if year is not None and year not in record.years:
+        raise Http404(_("No sessions that year."))
     form = LearningSettingsForm(initial={"shows_well_being": record.shows_well_being})
     page = Paginator(record.registration_ids, SESSIONS_PER_PAGE).get_page(request.GET.get("page"))
     entries = record_entries(user=request.user, registration_ids=list(page.object_list))
-    context = {"record": record, "form": form, "page": page, "entries": entries}
+    context = {"record": record, "form": form, "page": page, "entries": entries, "year": year}
     return render(request, "memberships/learning/learning_record.html", context)
 
 

@@ -266,3 +266,16 @@ def test_certificate_download_runs_constant_queries(
         response = client.get(reverse("memberships:certificate-download", args=[registration.pk]))
 
     assert response.content.startswith(b"%PDF-")
+
+
+def test_learning_record_shows_the_hours_of_one_year(employee_client, employee):
+    this_year = attended(event=past_event(days_ago=3, title="Recent"), user=employee)
+    last_year = attended(event=past_event(days_ago=400, title="Older"), user=employee)
+    years = (this_year.event.starts_at.year, last_year.event.starts_at.year)
+
+    one = employee_client.get(RECORD_URL, {"year": years[1]})
+    none = employee_client.get(RECORD_URL, {"year": 1999})
+
+    assert [e.event.title for e in one.context["entries"]] == ["Older"]
+    assert one.context["record"].years == sorted(set(years), reverse=True)
+    assert none.status_code == 404
