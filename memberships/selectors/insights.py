@@ -13,8 +13,9 @@ from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 from types import SimpleNamespace
 
+from django.db import connection
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, Sum
-from django.db.models.functions import ExtractMonth, ExtractYear, TruncMonth
+from django.db.models.functions import ExtractMonth, ExtractYear, Lower, TruncMonth
 from django.utils import timezone
 
 from portal.models import User
@@ -250,7 +251,11 @@ def _percentile(values: list[float], fraction: float) -> float:
 
 def _eligible_people(*, today: date) -> Cell:
     """People eligible for at least one current sponsorship: signed-in users by group or
-    roster, plus roster rows of people who have not signed in yet. Three queries."""
+    roster, plus roster rows of people who have not signed in yet. Four queries.
+
+    Someone on no roster of these sponsorships is eligible exactly when they are in one of
+    their groups: on PostgreSQL the database counts those; everyone on a roster (and, on
+    other databases, everyone) goes through the eligibility rule here."""
     sponsorships = list(Sponsorship.objects.filter(starts_on__lte=today, ends_on__gte=today))
     if not sponsorships:
         return EMPTY
@@ -264,16 +269,29 @@ def _eligible_people(*, today: date) -> Cell:
             by_email[row.email.lower()] = row
         if row.employee_id:
             by_employee_id[row.employee_id] = row
+    emails = {email for by_email, _ids in roster.values() for email in by_email}
+    employee_ids = {eid for _emails, by_employee_id in roster.values() for eid in by_employee_id}
+    groups = sorted({group for s in sponsorships for group in s.eligible_groups or []})
+    users = User.objects.filter(is_active=True).annotate(email_lower=Lower("email"))
+    on_a_roster = Q(email_lower__in=emails) | Q(employee_id__in=employee_ids)
+    group_only = 0
+    if connection.vendor == "postgresql":
+        if groups:
+            group_only = users.exclude(on_a_roster).filter(idp_groups__has_any_keys=groups).count()
+        users = users.filter(on_a_roster)
     people: set = set()
     matched_rows: set[int] = set()
-    users = User.objects.filter(is_active=True).values_list(
-        "pk", "email", "employee_id", "idp_groups"
-    )
-    for pk, email, employee_id, groups in users:
-        person = SimpleNamespace(email=email or "", employee_id=employee_id, idp_groups=groups)
+    group_sets = {s.pk: set(s.eligible_groups or []) for s in sponsorships}
+    for pk, email, employee_id, user_groups in users.values_list(
+        "pk", "email_lower", "employee_id", "idp_groups"
+    ):
+        user_groups = set(user_groups or [])
+        person = SimpleNamespace(email=email or "", employee_id=employee_id, idp_groups=user_groups)
         for sponsorship in sponsorships:
             by_email, by_employee_id = roster[sponsorship.pk]
-            entry = by_email.get((email or "").lower()) or by_employee_id.get(employee_id or "")
+            entry = by_email.get(email or "") or by_employee_id.get(employee_id or "")
+            if entry is None and not group_sets[sponsorship.pk] & user_groups:
+                continue  # in none of its groups and not on its roster: not eligible
             if entry is not None:
                 matched_rows.add(entry.pk)
             code = eligibility_rule_code(user=person, sponsorship=sponsorship, roster_entry=entry)
@@ -286,7 +304,7 @@ def _eligible_people(*, today: date) -> Cell:
             for row in index.values():
                 if row.is_eligible and row.pk not in matched_rows:
                     people.add(("roster", (row.email or "").lower() or row.employee_id))
-    return count_cell(len(people))
+    return count_cell(group_only + len(people))
 
 
 def _membership_figures(*, months: list[date]):
