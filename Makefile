@@ -7,7 +7,7 @@ IDP_DIR := tests/idp
 A11Y_DIR := tests/a11y
 DEV_ENV := DEBUG=true
 
-.PHONY: run test test-fast messages translations translations-check gettext install install-test idp-deps a11y-deps vendor-js screenshots chromium ops-tools scale-demo migrate seed lint format clean bench wrk redis-server lock audit saml-idp
+.PHONY: run test test-fast messages translations translations-check gettext install install-test idp-deps a11y-deps vendor-js screenshots chromium ops-tools scale-demo migrate seed lint format clean bench wrk redis-server lock audit saml-idp fonts
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,7 @@ vendor-js:
 # docs/screenshots/*.png from a live server with demo data (headless chromium).
 screenshots: install-test idp-deps chromium
 	$(BIN)/python tests/system/screenshots.py
+	$(BIN)/python tests/system/screenshots_insights.py
 
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
@@ -123,6 +124,11 @@ saml-idp:
 	  && php -r 'exit(class_exists("DOMDocument") && function_exists("mb_strlen") ? 0 : 1);'; } \
 	  || { apt-get update -qq && apt-get install -y -qq simplesamlphp php-cli php-xml php-mbstring; }
 
+
+# The certificate font (CERTIFICATE_FONT_PATH): names in any script on the PDFs.
+fonts:
+	@test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || { apt-get update -qq && apt-get install -y -qq fonts-dejavu-core; }
+
 migrate: install translations
 	mkdir -p var
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
@@ -148,7 +154,7 @@ format: install-test
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install-test idp-deps a11y-deps chromium ops-tools redis-server saml-idp translations lint audit
+test: install-test idp-deps a11y-deps chromium fonts ops-tools redis-server saml-idp translations lint audit
 	$(BIN)/python -m pytest
 
 # Everything but the system tests (no browser, IdP or worker processes): the quick loop.

@@ -65,6 +65,10 @@ class NotificationKind(models.TextChoices):
     EVENT_REMINDER = "event_reminder", _("Employee: event reminder")
     EVENT_CHANGED = "event_changed", _("Employee: event changed")
     EVENT_CANCELLED = "event_cancelled", _("Employee: event cancelled")
+    # Attendance, feedback and the programme report
+    PARTNER_ATTENDANCE_RECORDED = "partner_attendance_recorded", _("Partner: attendance recorded")
+    FEEDBACK_REQUEST = "feedback_request", _("Employee: how was the event?")
+    INSIGHTS_MONTHLY_REPORT = "insights_monthly_report", _("Programme team: monthly report")
 
 
 class MembershipStatus(models.TextChoices):
@@ -128,3 +132,14 @@ class ResourceKind(models.TextChoices):
     WELL_BEING = "well_being", _("Well-being")
     CAREER = "career", _("Career development")
     GUIDE = "guide", _("Guide")
+
+
+class AttendanceStatus(models.TextChoices):
+    ATTENDED = "attended", _("Attended")
+    NO_SHOW = "no_show", _("No-show")
+
+
+class AttendanceSource(models.TextChoices):
+    ADMIN = "admin", _("Admin")
+    PARTNER_API = "partner_api", _("Partner API")
+    CSV_IMPORT = "csv_import", _("CSV import")

@@ -86,3 +86,37 @@ class InvalidEventChange(MembershipError):
 
 class SeatsBelowLive(MembershipError):
     default_message = _("There are more live memberships than that number of seats.")
+
+
+# Attendance, feedback and certificates
+
+
+class AttendanceNotOpen(MembershipError):
+    default_message = _("Attendance can be recorded once a published event has started.")
+
+
+class UnknownRegistrations(MembershipError):
+    default_message = _("Some registrations are not confirmed seats of this event.")
+
+    def __init__(self, message=None, *, registration_ids=()) -> None:
+        super().__init__(message)
+        self.registration_ids = sorted(registration_ids)
+
+
+class AttendancePrivate(MembershipError):
+    default_message = _(
+        "Attendance at well-being sessions is private: only the hosting partner records it, "
+        "through its API."
+    )
+
+
+class AttendanceImportInvalid(MembershipError):
+    default_message = _("The attendee file could not be read; nothing was recorded.")
+
+
+class FeedbackNotAllowed(MembershipError):
+    default_message = _("Feedback is open to people who attended the event.")
+
+
+class FeedbackClosed(MembershipError):
+    default_message = _("Your feedback can no longer be changed: the 14 days have passed.")

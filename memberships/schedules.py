@@ -63,6 +63,12 @@ BEAT_SCHEDULE = {
         # https://crontab.guru/#20_3_*_*_*
         "schedule": crontab(minute=20, hour=3),
     },
+    # Programme insights
+    "insights-monthly-report": {
+        "task": "memberships.insights_monthly_report",
+        # the 1st of every month at 06:00: https://crontab.guru/#0_6_1_*_*
+        "schedule": crontab(minute="0", hour="6", day_of_month="1"),
+    },
 }
 
 

@@ -131,3 +131,14 @@ def task_end_eligibility_graces() -> None:
     from portal.provisioning import eligibility_graces_end  # noqa: PLC0415 -- leaf
 
     eligibility_graces_end()
+
+
+# Programme insights
+
+
+@shared_task(name="memberships.insights_monthly_report")
+def task_insights_monthly_report() -> int:
+    """E-mail last month's programme figures to the programme admins. Idempotent per month."""
+    from .services.insights import insights_monthly_report_send  # noqa: PLC0415 -- leaf
+
+    return insights_monthly_report_send()

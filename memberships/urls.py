@@ -4,6 +4,7 @@ from django.urls import path
 
 from .views import claims as claim_views
 from .views import events as event_views
+from .views import learning as learning_views
 from .views import settings as settings_views
 from .views.api import events as api_events
 from .views.api import memberships as api_memberships
@@ -54,6 +55,22 @@ events_urlpatterns = [
     path("resources/", event_views.resource_list, name="resource-list"),
     path("well-being/", event_views.well_being, name="well-being"),
 ]
+learning_urlpatterns = [
+    path("me/learning/", learning_views.learning_record_page, name="learning-record"),
+    path("me/learning/settings/", learning_views.learning_settings, name="learning-settings"),
+    path(
+        "me/learning/<int:year>/summary.pdf",
+        learning_views.learning_year_summary,
+        name="learning-year-summary",
+    ),
+    path(
+        "me/learning/certificates/<int:registration_id>.pdf",
+        learning_views.certificate_download,
+        name="certificate-download",
+    ),
+    path("me/feedback/<int:registration_id>/", learning_views.feedback, name="feedback"),
+    path("certificates/verify/", learning_views.certificate_verify_page, name="certificate-verify"),
+]
 api_urlpatterns = [
     path(
         "api/partner/v1/memberships/",
@@ -70,6 +87,16 @@ api_urlpatterns = [
         api_events.event_registrations,
         name="api-event-registrations",
     ),
+    path(
+        "api/partner/v1/events/<slug:slug>/attendance",
+        api_events.event_attendance,
+        name="api-event-attendance",
+    ),
+    path(
+        "api/partner/v1/events/<slug:slug>/feedback",
+        api_events.event_feedback,
+        name="api-event-feedback",
+    ),
 ]
 
-urlpatterns = claims_urlpatterns + events_urlpatterns + api_urlpatterns
+urlpatterns = claims_urlpatterns + events_urlpatterns + learning_urlpatterns + api_urlpatterns

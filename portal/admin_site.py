@@ -91,6 +91,7 @@ class PortalAdminSite(admin.AdminSite):
         return super().index(request, extra_context)
 
     def get_urls(self):
+        from memberships.admin.insights import insights_urls  # noqa: PLC0415 -- app registry
         from memberships.admin.simulator import (  # noqa: PLC0415 -- circular import
             eligibility_simulator_view,
         )
@@ -108,6 +109,7 @@ class PortalAdminSite(admin.AdminSite):
                 self.admin_view(partial(eligibility_simulator_view, admin_site=self)),
                 name="eligibility-simulator",
             ),
+            *insights_urls(self),
             *super().get_urls(),
         ]
 

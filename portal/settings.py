@@ -446,6 +446,13 @@ PARTNER_ACTIVATION_DAYS = env_int("PARTNER_ACTIVATION_DAYS", 14)  # then a claim
 # Operating it: logs, metrics, error reporting, status, retention
 # Logs go to stdout: JSON lines in production (LOG_FORMAT=json), readable text otherwise;
 # every line passes the redaction filter and carries the request id (portal/logs.py).
+# Programme insights, the learning record and certificates
+# A TrueType font with wide coverage for names on certificates (Debian: fonts-dejavu-core);
+# empty or missing falls back to a built-in Latin-1 font.
+CERTIFICATE_FONT_PATH = env_str(
+    "CERTIFICATE_FONT_PATH", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+)
+
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOG_FORMAT = env_str("LOG_FORMAT", "text")
 if LOG_FORMAT not in {"json", "text"}:

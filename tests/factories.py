@@ -195,3 +195,23 @@ def active_membership(*, user, partner, shared_data=None, member_number="M-1001"
         consented_at=timezone.now(),
         shared_data=shared_data,
     )
+
+
+def past_event(*, days_ago: int = 3, **kwargs):
+    """A published event that started `days_ago` days ago (90 minutes long)."""
+    starts_at = timezone.now().replace(minute=0, second=0, microsecond=0) - timedelta(days=days_ago)
+    return EventFactory(starts_at=starts_at, ends_at=starts_at + timedelta(minutes=90), **kwargs)
+
+
+def attended(*, event, user, marked_at=None):
+    """A confirmed registration marked as attended, with its certificate, as the
+    attendance service leaves it (without the feedback e-mail)."""
+    from memberships.models import Attendance, Certificate
+
+    registration = RegistrationFactory(event=event, user=user)
+    now = marked_at or timezone.now()
+    Attendance.objects.create(
+        registration=registration, status="attended", source="admin", marked_at=now
+    )
+    Certificate.objects.create(registration=registration, issued_at=now)
+    return registration

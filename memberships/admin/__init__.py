@@ -1,3 +1,3 @@
 """Admin registrations, one module per area."""
 
-from . import claims, events, notifications  # noqa: F401 -- registers the ModelAdmins
+from . import attendance, claims, events, notifications  # noqa: F401 -- registers the ModelAdmins

@@ -94,7 +94,10 @@ class SponsorshipAdmin(ServiceWritesAdmin):
     prepopulated_fields = {"slug": ("name",)}
     fieldsets = (
         (None, {"fields": ("partner", "name", "slug", "company", "tier", "description")}),
-        (gettext_lazy("Seats and term"), {"fields": ("seats", "starts_on", "ends_on")}),
+        (
+            gettext_lazy("Seats, term and fee"),
+            {"fields": ("seats", "starts_on", "ends_on", "fee", "fee_currency")},
+        ),
         (
             gettext_lazy("Eligibility"),
             {"fields": ("eligible_groups", "uses_roster", "requires_approval", "contact_email")},

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from portal.timezones import grouped_zone_choices
 
+from ..enums import AttendanceStatus
 from ..models import Event, Partner, Sponsorship
 from ..models.memberships import MEMBER_NUMBER_MAX_LENGTH
 from ..models.sponsorships import SHAREABLE_FIELDS
@@ -286,3 +287,58 @@ class EventCancelForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=gettext_lazy("For example: “The speaker is ill; we will announce a new date.”"),
     )
+
+
+class AttendanceMarkForm(forms.Form):
+    """One choice per confirmed registrant: leave as is, attended, or no-show."""
+
+    def __init__(self, *args, registrations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.registrations = list(registrations)
+        for registration in self.registrations:
+            attendance = getattr(registration, "attendance", None)
+            self.fields[f"registration_{registration.pk}"] = forms.ChoiceField(
+                label=registration.user.display_name,
+                required=False,
+                choices=[("", gettext_lazy("not marked")), *AttendanceStatus.choices],
+                initial=attendance.status if attendance else "",
+                widget=forms.RadioSelect,
+            )
+
+    def rows(self):
+        return [
+            (registration, self[f"registration_{registration.pk}"])
+            for registration in self.registrations
+        ]
+
+    def marks(self) -> dict[int, str]:
+        """The registrations whose choice is set (and differs from blank)."""
+        return {
+            registration.pk: self.cleaned_data[f"registration_{registration.pk}"]
+            for registration in self.registrations
+            if self.cleaned_data.get(f"registration_{registration.pk}")
+        }
+
+
+class AttendanceImportForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("Attendee export (CSV)"),
+        help_text=gettext_lazy(
+            "From the online platform: one e-mail address a row, in a column named “email” "
+            "or in the first column. UTF-8."
+        ),
+    )
+    rest_are_no_shows = forms.BooleanField(
+        label=gettext_lazy("Mark every other confirmed registrant as a no-show"), required=False
+    )
+
+    MAX_BYTES = 2 * 1024 * 1024
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > self.MAX_BYTES:
+            raise forms.ValidationError(gettext_lazy("The file is larger than 2 MB."))
+        try:
+            return upload.read().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise forms.ValidationError(gettext_lazy("The file is not UTF-8 text.")) from exc

@@ -1,5 +1,6 @@
 from .audit import AuditEntry
 from .events import CalendarFeed, Event, Registration, Topic
+from .learning import Attendance, Certificate, Feedback, LearningRecordSettings
 from .memberships import Membership, SeatWaitlistEntry
 from .notifications import Notification
 from .partners import Partner
@@ -7,6 +8,10 @@ from .resources import Resource, UrgentHelpLine
 from .sponsorships import RosterEntry, Sponsorship
 
 __all__ = [
+    "Attendance",
+    "Certificate",
+    "Feedback",
+    "LearningRecordSettings",
     "AuditEntry",
     "CalendarFeed",
     "Event",

@@ -98,6 +98,17 @@ class Sponsorship(models.Model):
         related_name="renewal",
         help_text=_("The previous term: its members can renew into this one."),
     )
+    fee = models.DecimalField(
+        _("fee for the term"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("What the company pays the partner for the whole term (for cost per member)."),
+    )
+    fee_currency = models.CharField(
+        _("fee currency"), max_length=3, blank=True, help_text=_("ISO 4217 code, e.g. EUR.")
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

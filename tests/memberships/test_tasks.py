@@ -81,6 +81,7 @@ def test_beat_schedule_is_the_settings_schedule_and_names_registered_tasks(setti
         "portal.end_eligibility_graces",
         task_send_renewal_notices.name,
         task_remind_idle_claims.name,
+        "memberships.insights_monthly_report",
     } == scheduled
 
 
