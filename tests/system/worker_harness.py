@@ -63,7 +63,7 @@ class Redis:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )  # fmt: skip
-        if not wait_until(self.is_up, timeout=10):
+        if not wait_until(self.is_up, timeout=30):
             raise RuntimeError("redis-server did not start")
 
     def is_up(self) -> bool:
