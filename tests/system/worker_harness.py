@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import kombu.pools
+
 ROOT = Path(__file__).resolve().parents[2]
 CELERY = ROOT / ".venv" / "bin" / "celery"
 
@@ -103,8 +105,9 @@ def use_broker(app, url: str | None, *, eager: bool) -> None:
             "socket_keepalive": True,
         }
     app.conf.update(broker_url=url, task_always_eager=eager, broker_transport_options=options)
-    if app._pool is not None:
-        app._pool.force_close_all()
+    # kombu keeps one pool per broker URL for the whole process: close and forget them all, or
+    # coming back to a URL would find its pool closed.
+    kombu.pools.reset()
     app._pool = None
     app.amqp._producer_pool = None
 
