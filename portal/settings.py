@@ -386,6 +386,11 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://", "redis+socket://")):
         "socket_keepalive": True,
     }
 
+# Workers keep their database connection between tasks (CONN_MAX_AGE decides, as for web
+# requests; see portal/celery.py) instead of Celery closing it around every task. Celery still
+# recycles it after this many tasks.
+CELERY_DB_REUSE_MAX = 1000
+
 # Events
 EVENT_REMINDER_HOURS = env_int("EVENT_REMINDER_HOURS", 24)  # how long before the start
 

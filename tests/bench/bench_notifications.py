@@ -227,26 +227,27 @@ def main() -> None:
         sys.exit(f"BENCH_DATABASE must be letters, digits and underscores, not {database!r}")
     if psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}'") == "1":  # noqa: S608 -- checked name
         sys.exit(f"database {database!r} exists; the bench only uses one it creates itself")
-    psql(f"CREATE DATABASE {database}")
     workdir = Path(tempfile.mkdtemp(prefix="bench-notifications-"))
 
     from tests.system.worker_harness import Redis, Worker, worker_env
 
     redis = Redis(workdir)
-    redis.start()
-    receiver = ReceiverProcess(workdir)
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "portal.settings",
-            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
-            "CELERY_BROKER_URL": redis.url,
-            "VAR_DIR": str(workdir / "var"),
-            "SECRET_KEY": "bench-secret-key-not-for-production-0123456789abcdef",
-            "LOG_LEVEL": "WARNING",
-            "WEBHOOK_ALLOW_PRIVATE": "true",  # the receiver listens on loopback
-        }
-    )
+    receiver = None
+    psql(f"CREATE DATABASE {database}")
     try:
+        redis.start()
+        receiver = ReceiverProcess(workdir)
+        os.environ.update(
+            {
+                "DJANGO_SETTINGS_MODULE": "portal.settings",
+                "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
+                "CELERY_BROKER_URL": redis.url,
+                "VAR_DIR": str(workdir / "var"),
+                "SECRET_KEY": "bench-secret-key-not-for-production-0123456789abcdef",
+                "LOG_LEVEL": "WARNING",
+                "WEBHOOK_ALLOW_PRIVATE": "true",  # the receiver listens on loopback
+            }
+        )
         subprocess.run(  # noqa: S603 -- fixed local command
             [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True, env=os.environ
         )
@@ -285,7 +286,8 @@ def main() -> None:
                 worker.stop()
         print_table(args, rows)
     finally:
-        receiver.stop()
+        if receiver is not None:
+            receiver.stop()
         redis.stop()
         if "django.db" in sys.modules:
             sys.modules["django.db"].connections.close_all()

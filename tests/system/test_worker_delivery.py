@@ -197,6 +197,24 @@ def test_a_worker_killed_mid_delivery_is_replaced_and_delivers_once(
     assert notification.attempts == 2
 
 
+def test_a_worker_keeps_its_database_connection_between_deliveries(
+    make_worker, receiver, webhook_partner
+):
+    make_worker()
+    database = connection.settings_dict["NAME"]
+
+    notifications = [notify(webhook_partner, n) for n in range(5)]
+
+    assert wait_until(lambda: all(status_of(n) == "delivered" for n in notifications), timeout=30)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [database],
+        )
+        [(open_connections,)] = cursor.fetchall()
+    assert open_connections == 1  # the worker's one process, idle between tasks
+
+
 def test_two_workers_never_send_a_row_whose_first_send_is_still_in_flight(
     make_worker, receiver, webhook_partner
 ):

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from kombu import pools as kombu_pools
+import kombu.pools
 
 ROOT = Path(__file__).resolve().parents[2]
 CELERY = ROOT / ".venv" / "bin" / "celery"
@@ -65,7 +65,7 @@ class Redis:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )  # fmt: skip
-        if not wait_until(self.is_up, timeout=10):
+        if not wait_until(self.is_up, timeout=30):
             raise RuntimeError("redis-server did not start")
 
     def is_up(self) -> bool:
@@ -105,13 +105,11 @@ def use_broker(app, url: str | None, *, eager: bool) -> None:
             "socket_keepalive": True,
         }
     app.conf.update(broker_url=url, task_always_eager=eager, broker_transport_options=options)
-    if app._pool is not None:
-        app._pool.force_close_all()
+    # kombu keeps one pool per broker URL for the whole process: close and forget them all, or
+    # coming back to a URL would find its pool closed.
+    kombu.pools.reset()
     app._pool = None
     app.amqp._producer_pool = None
-    # kombu keeps one pool per connection in a process-wide registry and would hand the
-    # closed one back for the same URL (eager tasks acquire a producer too).
-    kombu_pools.reset()
 
 
 @dataclass
