@@ -353,9 +353,10 @@ def _machine() -> str:
     ).stdout.strip()
     wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True)
     wrk_version = (wrk.stdout or wrk.stderr).splitlines()[0] if (wrk.stdout or wrk.stderr) else ""
+    wrk_version = wrk_version.split(" Copyright")[0]
     return (
         f"{os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, "
-        f"{wrk_version.strip()}, commit {commit}"
+        f"{wrk_version.strip()}, commit {commit or 'unknown (not a git checkout)'}"
     )
 
 

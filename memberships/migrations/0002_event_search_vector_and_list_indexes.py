@@ -36,6 +36,10 @@ class Migration(migrations.Migration):
             index=memberships.models.events.SearchVectorIndex(fastupdate=False, fields=['search_vector'], name='event_search_idx'),
         ),
         migrations.AddIndex(
+            model_name='event',
+            index=models.Index(fields=['status', 'ends_at'], name='event_status_end_idx'),
+        ),
+        migrations.AddIndex(
             model_name='resource',
             index=models.Index(fields=['kind', 'title', 'id'], name='resource_list_idx'),
         ),

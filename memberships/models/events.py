@@ -136,6 +136,8 @@ class Event(models.Model):
         indexes = [
             # Upcoming (ascending) and past (descending) lists of published events.
             models.Index(fields=["status", "starts_at"], name="event_status_start_idx"),
+            # The lists' counts (published events ended or not yet ended), from the index.
+            models.Index(fields=["status", "ends_at"], name="event_status_end_idx"),
             # Without the pending list (fastupdate), a new event's terms go straight into the
             # index, and the planner does not shun an index whose list awaits a vacuum.
             SearchVectorIndex(fields=["search_vector"], name="event_search_idx", fastupdate=False),

@@ -77,7 +77,7 @@ def with_seats_used(qs: QuerySet[Sponsorship]) -> QuerySet[Sponsorship]:
         Membership.objects.filter(sponsorship=OuterRef("pk"), status__in=LIVE_MEMBERSHIP_STATUSES)
         .order_by()
         .values("sponsorship")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))  # no column: an index-only scan
         .values("n")
     )
     return qs.annotate(seats_used=Coalesce(Subquery(live, output_field=IntegerField()), Value(0)))
