@@ -41,7 +41,7 @@ def init_error_reporting(*, dsn: str, environment: str) -> None:
     sentry_sdk.init(
         dsn=dsn,
         environment=environment,
-        send_default_pii=False,
+        # send_default_pii stays unset (off): no user, IP address, cookies or bodies.
         include_local_variables=False,
         max_request_body_size="never",
         integrations=[DjangoIntegration(), CeleryIntegration()],

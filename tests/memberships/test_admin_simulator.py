@@ -90,7 +90,7 @@ def test_simulator_page_query_budget(admin_client_sso, django_assert_max_num_que
         sponsorship = SponsorshipFactory(uses_roster=True)
         RosterEntryFactory(sponsorship=sponsorship, email="p@example.com")
 
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(7):
         response = admin_client_sso.get(URL, {"email": "p@example.com", "groups": "a"})
 
     assert len(response.context["results"]) == item_count

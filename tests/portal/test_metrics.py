@@ -143,3 +143,18 @@ def test_metrics_without_a_beat_heartbeat_say_infinite_age(client, settings):
 
     assert "portal_beat_heartbeat_age_seconds +Inf" in body
     assert sample(body, "portal_outbox_oldest_pending_age_seconds") == 0
+
+
+@pytest.mark.parametrize("item_count", [1, 3])
+def test_metrics_query_budget(client, settings, django_assert_max_num_queries, item_count):
+    settings.METRICS_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    for n in range(item_count):
+        MembershipFactory(sponsorship=SponsorshipFactory(slug=f"s-{n}"))
+
+    with django_assert_max_num_queries(4):
+        body = client.get("/metrics").content.decode()
+
+    assert [
+        sample(body, "portal_sponsorship_seats_used", sponsorship=f"s-{n}")
+        for n in range(item_count)
+    ] == [1.0] * item_count

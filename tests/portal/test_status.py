@@ -101,3 +101,24 @@ def test_check_outbox_red_for_dead_letters_and_old_pending():
     check = check_outbox(now=now)
     assert check.state == RED
     assert check.detail == "1 pending, 0 waiting to retry, 1 dead. Oldest pending: 60 seconds ago."
+
+
+@pytest.mark.parametrize("item_count", [1, 3])
+def test_status_page_query_budget(
+    admin_client_sso, stopped_idp, django_assert_max_num_queries, item_count
+):
+    partner = PartnerFactory()
+    for n in range(item_count):
+        Notification.objects.create(
+            kind=NotificationKind.PARTNER_WEEKLY_DIGEST,
+            recipient="partner",
+            channel="email",
+            partner=partner,
+            idempotency_key=f"digest-{n}",
+            status="dead",
+        )
+
+    with django_assert_max_num_queries(10):
+        response = admin_client_sso.get(URL)
+
+    assert rows(response)["Notification outbox"] == RED

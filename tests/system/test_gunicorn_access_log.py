@@ -29,7 +29,7 @@ def test_gunicorn_access_log_has_no_token(tmp_path, log_format):
             base, static_root=collect_static(tmp_path / "static", base), LOG_FORMAT=log_format
         ),
         log_path=tmp_path / "gunicorn.log",
-        workers=1,
+        workers=2,
     )
     web.start()
     try:
@@ -45,6 +45,10 @@ def test_gunicorn_access_log_has_no_token(tmp_path, log_format):
             timeout=10,
         )
         missing = requests.get(f"{web.url}/calendar/{feed.token}x.ics?token=SECRET3", timeout=10)
+        for _ in range(9):
+            requests.get(f"{web.url}/calendar/{feed.token}.ics", timeout=10)
+        # Whichever worker answers reports the requests of both (multiprocess mode).
+        scrapes = [requests.get(f"{web.url}/metrics", timeout=10).text for _ in range(4)]
     finally:
         web.stop()
     log = web.log()
@@ -53,6 +57,12 @@ def test_gunicorn_access_log_has_no_token(tmp_path, log_format):
     assert feed_response.text.startswith("BEGIN:VCALENDAR")
     assert callback.status_code == 400  # no sign-in was started: the state is unknown
     assert missing.status_code == 404
+    feed_requests = (
+        'portal_http_requests_total{method="GET",route="/calendar/<slug:token>.ics",'
+        'status="200"} 10.0'
+    )
+    assert all(feed_requests in scrape for scrape in scrapes)
+    assert len({line for line in log.splitlines() if "Booting worker with pid" in line}) == 2
     for secret in (feed.token, "SECRET1", "SECRET2", "SECRET3", "alex.morgan@example.com"):
         assert secret not in log
     if log_format == "text":

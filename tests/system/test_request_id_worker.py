@@ -4,6 +4,7 @@ Redis, real worker process, JSON logs)."""
 import json
 
 import pytest
+import requests
 from django.db import connection
 
 from memberships.enums import PartnerChannels
@@ -11,7 +12,15 @@ from memberships.models import Notification
 from portal.celery import app as celery_app
 from tests.conftest import sso_login
 from tests.factories import PartnerFactory, SponsorshipFactory, UserFactory
-from tests.system.worker_harness import Receiver, Redis, Worker, use_broker, wait_until, worker_env
+from tests.system.worker_harness import (
+    Receiver,
+    Redis,
+    Worker,
+    free_port,
+    use_broker,
+    wait_until,
+    worker_env,
+)
 
 pytestmark = [pytest.mark.system, pytest.mark.django_db(transaction=True)]
 
@@ -29,12 +38,16 @@ def test_claim_request_id_appears_in_the_workers_log_line(client, tmp_path):
     redis.start()
     receiver.start()
     use_broker(celery_app, redis.url, eager=False)
+    metrics_port, metrics_dir = free_port(), tmp_path / "metrics"
+    metrics_dir.mkdir()
     worker = Worker(
         env=worker_env(
             database_name=connection.settings_dict["NAME"],
             broker_url=redis.url,
             var_dir=tmp_path / "var",
             LOG_FORMAT="json",
+            WORKER_METRICS_PORT=str(metrics_port),
+            PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
         ),
         log_path=tmp_path / "worker.log",
     )
@@ -70,6 +83,16 @@ def test_claim_request_id_appears_in_the_workers_log_line(client, tmp_path):
         assert line["user_id"] == str(employee.pk)
         assert line["task"].startswith("memberships.deliver_notification[")
         assert "alex.morgan@example.com" not in worker.log_path.read_text()
+        # The worker's main process serves the task metrics its pool recorded.
+        assert wait_until(
+            lambda: Notification.objects.filter(status="delivered").count() == 2, timeout=30
+        )  # the partner's and the employee's
+        sent = Notification.objects.count()
+        scraped = requests.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).text
+        assert (
+            'portal_celery_tasks_total{outcome="success",task="memberships.deliver_notification"}'
+            f" {sent}.0" in scraped
+        )
     finally:
         worker.stop()
         use_broker(celery_app, "memory://", eager=True)
