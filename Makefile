@@ -87,7 +87,7 @@ translations: $(MO_FILES)
 messages: install gettext
 	$(DEV_ENV) $(BIN)/python manage.py makemessages $(foreach l,$(LOCALES),-l $(l)) \
 		--ignore='.venv/*' --ignore='node_modules/*' --ignore='tests/*' --ignore='staticfiles/*' \
-		--ignore='var/*' --no-obsolete --add-location=file
+		--ignore='var/*' --ignore='bench/*' --ignore='deploy/*' --no-obsolete --add-location=file
 
 translations-check: install-test gettext
 	$(BIN)/python -m pytest -q tests/test_translations.py
