@@ -5,7 +5,7 @@ import copy
 import pytest
 
 from portal.status import GREEN, RED
-from tests.idp_harness import run_idp
+from tests.system.idp_harness import run_idp
 
 pytestmark = [pytest.mark.system, pytest.mark.django_db]
 
