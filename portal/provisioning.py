@@ -32,6 +32,7 @@ from memberships.selectors.eligibility import (
 from memberships.services.audit import audit_record
 from memberships.services.claims import membership_revoke, membership_revoke_all_for_user
 from memberships.services.events import registrations_cancel_future_for_user
+from memberships.services.locks import user_lock
 from memberships.services.notifications import notify_employee
 
 from .models import EligibilityGrace, User
@@ -58,7 +59,7 @@ def sessions_end(*, user: User) -> None:
 
 
 def _lock_user(user: User) -> User:
-    return User.objects.select_for_update(no_key=True).get(pk=user.pk)
+    return user_lock(user_id=user.pk)
 
 
 def staff_apply(*, user: User, groups: list[str]) -> bool:

@@ -42,7 +42,7 @@ from ..selectors.eligibility import (
 )
 from .audit import audit_record, audit_value
 from .events import registrations_cancel_members_only
-from .locks import active_user_lock, membership_lock, sponsorship_lock
+from .locks import active_user_lock, live_memberships_lock, membership_lock, sponsorship_lock
 from .notifications import notify_employee, notify_partner, notify_programme
 
 # Memberships of an ending term that the renewal and idle-claim sweeps look at.
@@ -564,13 +564,7 @@ def memberships_expire_ended(*, today: datetime.date | None = None) -> int:
     expired = 0
     for sponsorship_id in sponsorship_ids:
         sponsorship = sponsorship_lock(sponsorship_id=sponsorship_id)
-        rows = (
-            Membership.objects.select_for_update(of=("self",))
-            .select_related("user")
-            .filter(sponsorship=sponsorship, status__in=LIVE_MEMBERSHIP_STATUSES)
-            .order_by("pk")
-        )
-        for membership in rows:
+        for membership in live_memberships_lock(sponsorship=sponsorship):
             membership.sponsorship = sponsorship
             _end(
                 membership,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 
+from ..enums import LIVE_MEMBERSHIP_STATUSES
 from ..models import Event, Membership, Sponsorship
 
 
@@ -38,6 +39,22 @@ def membership_lock(*, membership: Membership) -> Membership:
 def event_lock(*, event_id: int) -> Event:
     """The event row, locked (capacity, the waitlist and the calendar sequence hang on it)."""
     return Event.objects.select_for_update(of=("self",)).select_related("partner").get(pk=event_id)
+
+
+def user_lock(*, user_id: int):
+    """The person's row, locked (no key update): deprovisioning holds it while it revokes."""
+    return get_user_model().objects.select_for_update(no_key=True).get(pk=user_id)
+
+
+def live_memberships_lock(*, sponsorship: Sponsorship):
+    """The live memberships of a sponsorship whose row the caller has locked, locked in id
+    order (the expiry sweep ends them one by one)."""
+    return (
+        Membership.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .filter(sponsorship=sponsorship, status__in=LIVE_MEMBERSHIP_STATUSES)
+        .order_by("pk")
+    )
 
 
 def active_user_lock(*, user_id: int) -> bool:
