@@ -377,7 +377,7 @@ class ActivationOverdueFilter(admin.SimpleListFilter):
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
     # Five short columns: they fit at 1280 px beside the filters; the rest is one click away.
-    list_display = ("person", "sponsorship_short", "status_shown", "member_number", "claimed_on")
+    list_display = ("person", "sponsorship_short", "status", "member_number", "claimed_on")
     list_filter = ("status", ActivationOverdueFilter, "sponsorship__partner", "sponsorship")
     list_select_related = ("user", "sponsorship", "sponsorship__partner")
     search_fields = ("user__email", "user__name", "user__employee_id", "member_number")
@@ -428,17 +428,14 @@ class MembershipAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("claimed"), ordering="claimed_at")
     def claimed_on(self, obj) -> str:
-        return timezone.localdate(obj.claimed_at).isoformat()
-
-    @admin.display(description=gettext_lazy("status"), ordering="status")
-    def status_shown(self, obj) -> str:
-        """The status, and for a claim the partner has sat on too long, how long."""
+        """The day of the claim, and for a claim the partner has sat on too long, how long."""
+        claimed = timezone.localdate(obj.claimed_at).isoformat()
         if not claim_is_overdue(obj):
-            return obj.get_status_display()
+            return claimed
         overdue = _("overdue: sent %(days)s days ago") % {
             "days": (timezone.now() - obj.shared_at).days
         }
-        return format_html('{}<br><span class="quiet">{}</span>', obj.get_status_display(), overdue)
+        return format_html('{}<br><span class="quiet">{}</span>', claimed, overdue)
 
     @admin.display(description=gettext_lazy("activate"))
     def activation(self, obj) -> str:

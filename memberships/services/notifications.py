@@ -8,6 +8,7 @@ ends `dead` after NOTIFICATION_MAX_ATTEMPTS."""
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import os
@@ -82,8 +83,12 @@ class _Publisher:
         broker_url = task_deliver_notification.app.conf.broker_url
         if time.monotonic() < self._paused_until.get(broker_url, 0.0):
             return False
+        # The publishing thread runs in the caller's context, so the request id (and user id)
+        # still reach the task's headers.
         future = self._executor().submit(
-            task_deliver_notification.apply_async, kwargs={"notification_id": notification_id}
+            contextvars.copy_context().run,
+            task_deliver_notification.apply_async,
+            kwargs={"notification_id": notification_id},
         )
         try:
             future.result(timeout=settings.CELERY_BROKER_CONNECTION_TIMEOUT)

@@ -94,7 +94,7 @@ def test_membership_admin_list_keeps_to_five_columns(admin_client_sso):
         "action_checkbox",
         "person",
         "sponsorship_short",
-        "status_shown",
+        "status",
         "member_number",
         "claimed_on",
     ]

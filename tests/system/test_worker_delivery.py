@@ -272,11 +272,12 @@ def test_claims_while_the_broker_is_frozen_answer_fast_and_the_sweep_delivers_th
 ):
     # The web's cache is on the same Redis, as with REDIS_URL in production.
     settings.CACHES = {
+        **settings.CACHES,  # the rate limits keep their own cache
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": broker.url,
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-        }
+        },
     }
     settings.CELERY_BROKER_CONNECTION_TIMEOUT = 1
     sponsorship = SponsorshipFactory(partner=webhook_partner, seats=None)
