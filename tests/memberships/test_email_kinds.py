@@ -9,8 +9,14 @@ from django.conf import settings
 from django.utils import timezone, translation
 
 from memberships.emails import make_message
-from memberships.enums import MembershipStatus, NotificationChannel, NotificationKind
+from memberships.enums import (
+    AttendanceStatus,
+    MembershipStatus,
+    NotificationChannel,
+    NotificationKind,
+)
 from memberships.models import Notification
+from memberships.services.attendance import attendance_mark_by_partner
 from memberships.services.claims import (
     membership_activate,
     membership_approve,
@@ -19,7 +25,11 @@ from memberships.services.claims import (
     membership_release,
     membership_revoke,
     memberships_expire_ended,
+    memberships_idle_remind,
+    memberships_renewal_notices_send,
+    sponsorship_renew,
     waitlist_join,
+    waitlist_leave,
 )
 from memberships.services.digests import partner_weekly_digest
 from memberships.services.events import (
@@ -30,6 +40,8 @@ from memberships.services.events import (
     registration_cancel,
     registration_create,
 )
+from memberships.services.insights import insights_monthly_report_send
+from portal.provisioning import user_groups_apply
 from tests.factories import EventFactory, MembershipFactory, SponsorshipFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.unit]
@@ -59,6 +71,37 @@ def _every_email_kind(employee, admin_user) -> dict[str, Notification]:
     memberships_expire_ended(today=today)
     partner_weekly_digest(partner_id=sponsorship.partner_id)
 
+    # A term ending soon: an idle claim, a renewal into the next term, notices, the waitlist.
+    ending = SponsorshipFactory(
+        seats=3,
+        starts_on=today - datetime.timedelta(days=300),
+        ends_on=today + datetime.timedelta(days=10),
+    )
+    MembershipFactory(sponsorship=ending, status=MembershipStatus.ACTIVE, member_number="M-5")
+    MembershipFactory(sponsorship=ending, shared_at=timezone.now() - datetime.timedelta(days=20))
+    renewer = MembershipFactory(
+        sponsorship=ending, status=MembershipStatus.ACTIVE, member_number="M-9"
+    )
+    memberships_idle_remind()
+    starts = ending.ends_on + datetime.timedelta(days=1)
+    renewal = sponsorship_renew(
+        sponsorship=ending,
+        actor=admin_user,
+        starts_on=starts,
+        ends_on=starts + datetime.timedelta(days=364),
+    )
+    membership_claim(
+        user=renewer.user, sponsorship=renewal, consent_version=renewal.consent_version
+    )
+    memberships_renewal_notices_send(today=today)
+    waiting = UserFactory()
+    waitlist_join(user=waiting, sponsorship=ending, consent_version="v1")
+    waitlist_leave(user=waiting, sponsorship=ending)
+    # The directory drops someone from the eligible group: a grace period starts.
+    leaving = UserFactory(time_zone="Asia/Karachi")
+    MembershipFactory(user=leaving, status=MembershipStatus.ACTIVE, member_number="TSPA-7")
+    user_groups_apply(user=leaving, groups=[], actor_label="directory")
+
     soon = timezone.now() + datetime.timedelta(hours=2)
     event = EventFactory(
         capacity=1, starts_at=soon, ends_at=soon + datetime.timedelta(hours=1), venue="Room 4"
@@ -72,6 +115,16 @@ def _every_email_kind(employee, admin_user) -> dict[str, Notification]:
         event=EventFactory(starts_at=soon, ends_at=soon + datetime.timedelta(hours=1))
     )
     event_cancel(event=event, actor=admin_user, reason="The speaker is ill")
+    attended = EventFactory()
+    place = registration_create(user=employee, event=attended)
+    attendance_mark_by_partner(
+        event=attended,
+        marks={place.pk: AttendanceStatus.ATTENDED},
+        now=attended.starts_at + datetime.timedelta(minutes=30),
+    )
+    dropped = registration_create(user=employee, event=EventFactory())
+    registration_cancel(registration=dropped, actor=admin_user, reason="The room is closed.")
+    insights_monthly_report_send(today=today)
 
     emails = Notification.objects.filter(channel=NotificationChannel.EMAIL).order_by("pk")
     return {n.kind: n for n in emails}
