@@ -81,6 +81,8 @@ class PortalAdminSite(admin.AdminSite):
     index_title = _("Programme administration")
     login_form = BreakGlassAuthenticationForm
     login_template = "admin/portal_login.html"
+    # The lists get the whole width (they must fit 1280 px); the index lists every model.
+    enable_nav_sidebar = False
 
     def index(self, request, extra_context=None):
         # What needs a person comes first, where nobody can miss it.
