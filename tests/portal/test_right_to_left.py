@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from django.template import Context, Template
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 
 from memberships.emails import make_message
 from memberships.models import UrgentHelpLine
@@ -118,3 +120,17 @@ def test_portal_stylesheet_uses_logical_properties_only():
 
     assert physical == []
     assert 'a[href^="mailto:"], a[href^="tel:"] { unicode-bidi: plaintext; }' in css
+
+
+@pytest.mark.parametrize(
+    ("language", "tag"), [("ur", 'lang="ur" dir="rtl"'), ("en", 'lang="en" dir="ltr"')]
+)
+def test_server_error_page_speaks_the_active_language_in_its_direction(rf, language, tag):
+    from portal.views import server_error
+
+    with translation.override(language):
+        body = server_error(rf.get("/")).content.decode()
+        sorry = gettext("Something went wrong on our side")
+
+    assert f"<html {tag}>" in body
+    assert sorry in body
