@@ -66,6 +66,7 @@ vendor-js:
 screenshots: install-test idp-deps chromium
 	$(BIN)/python tests/system/screenshots.py
 	$(BIN)/python tests/system/screenshots_insights.py
+	$(BIN)/python tests/system/screenshots_languages.py
 
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }

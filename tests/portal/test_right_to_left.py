@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 from memberships.emails import make_message
 from memberships.models import UrgentHelpLine
 from tests.conftest import sso_login
-from tests.factories import PartnerFactory, active_membership, attended, past_event
+from tests.factories import EventFactory, PartnerFactory, active_membership, attended, past_event
 from tests.memberships.test_email_kinds import _every_email_kind
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
@@ -134,3 +134,18 @@ def test_server_error_page_speaks_the_active_language_in_its_direction(rf, langu
 
     assert f"<html {tag}>" in body
     assert sorry in body
+
+
+def test_text_written_by_people_takes_its_own_direction(client, employee):
+    """Partners write descriptions and summaries in their language: on an Arabic page an
+    English paragraph keeps its full stop at its end (`dir="auto"`)."""
+    partner = PartnerFactory()
+    active_membership(user=employee, partner=partner, member_number="TSPA-0042")
+    EventFactory(partner=partner, summary="Hands-on practice.")
+    _signed_in_in(client, employee, "ar")
+
+    membership = client.get(reverse("memberships:membership")).content.decode()
+    events = client.get(reverse("memberships:event-list")).content.decode()
+
+    assert re.search(r'<div class="prose" data-consent-version="[^"]*" dir="auto">', membership)
+    assert '<p dir="auto">Hands-on practice.</p>' in events
