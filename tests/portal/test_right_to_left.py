@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.template import Context, Template
 from django.urls import reverse
-from django.utils import translation
+from django.utils import formats, translation
 from django.utils.translation import gettext
 
 from memberships.emails import make_message
@@ -149,3 +149,22 @@ def test_text_written_by_people_takes_its_own_direction(client, employee):
 
     assert re.search(r'<div class="prose" data-consent-version="[^"]*" dir="auto">', membership)
     assert '<p dir="auto">Hands-on practice.</p>' in events
+
+
+@pytest.mark.parametrize("language", ["ar", "ur"])
+def test_arabic_and_urdu_pages_show_western_digits_and_localized_month_names(
+    client, employee, language
+):
+    """The choice the README states: Django's `ar`/`ur` formats, Western digits 0-9."""
+    membership = active_membership(user=employee, partner=PartnerFactory(), member_number="M-7")
+    _signed_in_in(client, employee, language)
+    ends_on = membership.sponsorship.ends_on
+    with translation.override(language):
+        expected = formats.date_format(ends_on, "j F Y")
+
+    html = client.get(reverse("memberships:membership")).content.decode()
+
+    assert re.search("[\u0660-\u0669\u06f0-\u06f9]", html) is None
+    assert expected.startswith(f"{ends_on.day} ") and expected.endswith(f" {ends_on.year}")
+    assert expected != ends_on.strftime("%-d %B %Y")  # the month is named in the language
+    assert f"<dd>{expected}</dd>" in html
