@@ -66,6 +66,7 @@ vendor-js:
 screenshots: install-test idp-deps chromium
 	$(BIN)/python tests/system/screenshots.py
 	$(BIN)/python tests/system/screenshots_insights.py
+	$(BIN)/python tests/system/screenshots_languages.py
 
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
@@ -89,8 +90,8 @@ messages: install gettext
 		--ignore='.venv/*' --ignore='node_modules/*' --ignore='tests/*' --ignore='staticfiles/*' \
 		--ignore='var/*' --ignore='bench/*' --ignore='deploy/*' --no-obsolete --add-location=file
 
-translations-check: install-test gettext
-	$(BIN)/python -m pytest -q tests/test_translations.py
+translations-check: install-test gettext translations
+	$(BIN)/python -m pytest -q tests/test_translations.py tests/portal/test_no_english_left.py
 
 
 # Debian tools the operations tests run: HAProxy (scale-out), systemd-analyze (units),

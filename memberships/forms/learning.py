@@ -55,4 +55,6 @@ class CertificateCodeForm(forms.Form):
         label=_("Verification code"),
         max_length=40,
         help_text=_("As printed on the certificate, e.g. ABCD-EFGH-JKLM-NPQR."),
+        # A code reads left to right on right-to-left pages too.
+        widget=forms.TextInput(attrs={"dir": "ltr"}),
     )

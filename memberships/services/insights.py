@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from ..csv_export import csv_text
@@ -170,17 +170,9 @@ def insights_csv(table: Table) -> str:
 
 
 @transaction.atomic
-def insights_monthly_report_send(*, today=None) -> int:
-    """E-mail last month's figures, with every table as a CSV attachment, to each active
-    programme admin. Idempotent per month and person (the outbox key), so a second run, or
-    two beat processes, send nothing more. Returns how many programme admins it covers."""
-    today = today or timezone.localdate()
-    month = last_completed_month(today=today)
-    period = MonthRange(first=month, last=month)
-    insights = programme_insights(period=period)
+def _monthly_report_payload(insights: ProgrammeInsights, *, stamp: str) -> dict:
     tables = insights_tables(insights)
-    stamp = month.strftime("%Y-%m")
-    payload = {
+    return {
         "month": stamp,
         "floor": PRIVACY_FLOOR,
         "dashboard_url": settings.SITE_URL
@@ -197,10 +189,25 @@ def insights_monthly_report_send(*, today=None) -> int:
             for table in tables
         ],
     }
+
+
+def insights_monthly_report_send(*, today=None) -> int:
+    """E-mail last month's figures, with every table as a CSV attachment, to each active
+    programme admin. Idempotent per month and person (the outbox key), so a second run, or
+    two beat processes, send nothing more. Returns how many programme admins it covers."""
+    today = today or timezone.localdate()
+    month = last_completed_month(today=today)
+    period = MonthRange(first=month, last=month)
+    insights = programme_insights(period=period)
+    stamp = month.strftime("%Y-%m")
     admins = Group.objects.filter(name=settings.PROGRAMME_ADMINS_GROUP).first()
     recipients = [] if admins is None else admins.user_set.filter(is_active=True, is_staff=True)
     sent = 0
     for user in recipients.order_by("pk"):
+        # The tables' labels and the CSVs are written in the reader's language: the payload
+        # is stored, and a worker has no request to take a language from.
+        with translation.override(user.language or settings.LANGUAGE_CODE):
+            payload = _monthly_report_payload(insights, stamp=stamp)
         notify_employee(
             user=user,
             kind=NotificationKind.INSIGHTS_MONTHLY_REPORT,

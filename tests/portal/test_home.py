@@ -67,7 +67,7 @@ def test_home_shows_the_member_number_of_an_active_membership(employee_client, e
     response = employee_client.get(reverse("home"))
 
     card = _membership_card(response.content.decode())
-    assert '<span class="member-number">TSPA-000123</span>' in card
+    assert '<bdi class="member-number" dir="ltr">TSPA-000123</bdi>' in card
     assert '<li aria-current="step">Active</li>' in card
 
 

@@ -91,14 +91,16 @@ def new_context(
     javascript: bool = True,
     bypass_csp: bool = False,
     color_scheme: str = "light",
+    locale: str = "en-GB",
 ):
+    """`locale` is the browser's language: its Accept-Language header and `navigator.language`."""
     context = browser.new_context(
         viewport=viewport,
         color_scheme=color_scheme,
         java_script_enabled=javascript,
         bypass_csp=bypass_csp,
         accept_downloads=True,
-        locale="en-GB",
+        locale=locale,
         timezone_id="Europe/London",
     )
     context.set_default_timeout(15_000)

@@ -6,9 +6,17 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 
 from memberships.models import UrgentHelpLine
-from tests.factories import EventFactory, MembershipFactory, UserFactory
+from tests.factories import (
+    EventFactory,
+    MembershipFactory,
+    UserFactory,
+    attended,
+    past_event,
+)
 from tests.system.browser_support import (
     DESKTOP,
     PHONE,
@@ -37,6 +45,8 @@ EMPLOYEE_PAGES = {
         "memberships:event-detail", args=[data["events"][1].slug]
     ),
     "my-events": lambda data: reverse("memberships:my-events"),
+    "event-past": lambda data: reverse("memberships:event-past"),
+    "learning-record": lambda data: reverse("memberships:learning-record"),
     "event-detail-members-only": lambda data: reverse(
         "memberships:event-detail", args=[data["members_only"].slug]
     ),
@@ -85,17 +95,26 @@ def _seed_for_pages(user):
     UrgentHelpLine.objects.create(
         name="Employee Assistance Programme", phone="+1 555 0100", availability="24 hours"
     )
+    attended(event=past_event(days_ago=20, partner=data["partner"], title="Clinic"), user=user)
     return data
 
 
-@pytest.mark.parametrize("scheme", ["light", "dark"])
+# English in both colour schemes; the right-to-left languages (Arabic, Urdu) in the light one.
+LANGUAGE_SCHEMES = [("en", "light"), ("en", "dark"), ("ar", "light"), ("ur", "light")]
+
+
+@pytest.mark.parametrize(
+    ("language", "scheme"), LANGUAGE_SCHEMES, ids=[f"{lang}-{s}" for lang, s in LANGUAGE_SCHEMES]
+)
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_employee_pages_have_no_serious_accessibility_violation(
-    live_server, browser, error_urls, viewport, scheme
+    live_server, browser, error_urls, viewport, scheme, language
 ):
     """Every employee page (and the confirmation pages a button leads to), in one browser
-    context per width and scheme; a page's failures are reported with its name."""
+    context per width, scheme and language; a page's failures are reported with its name."""
     user = _employee()
+    user.language = language
+    user.save(update_fields=["language"])
     data = _seed_for_pages(user)
     context = new_context(browser, viewport=viewport, bypass_csp=True, color_scheme=scheme)
     sign_in_with_cookie(context, live_server.url, user)
@@ -110,11 +129,14 @@ def test_employee_pages_have_no_serious_accessibility_violation(
                 found.append(f"status {response.status}")
             if page.locator("h1").count() != 1:
                 found.append("not exactly one h1")
+            if page.locator("html").get_attribute("lang") != language:
+                found.append("not in the chosen language")
             if found:
                 problems[name] = found
         for name, (url, button) in CONFIRMATION_PAGES.items():
             page.goto(live_server.url + url(data))
-            page.get_by_role("button", name=button).click()
+            with translation.override(language):
+                page.get_by_role("button", name=gettext(button)).click()
             page.wait_for_load_state()
             found = axe_violations(page)
             if found:

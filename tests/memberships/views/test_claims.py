@@ -230,7 +230,7 @@ def test_membership_page_shows_status_number_timeline_and_receipt(employee_clien
 
     html = employee_client.get(PAGE_URL).content.decode()
 
-    assert '<span class="member-number">TSPA-0042</span>' in html
+    assert '<bdi class="member-number" dir="ltr">TSPA-0042</bdi>' in html
     assert "Activated by" in html
     assert "we sent" in html
     assert f'<th scope="row">Employee id</th><td>{employee.employee_id}</td>' in html

@@ -102,7 +102,7 @@ def test_membership_page_offers_the_next_term_as_a_renewal(employee_client, empl
     html = employee_client.get(reverse("memberships:membership")).content.decode()
 
     assert f'data-renews="{sponsorship.slug}"' in html
-    assert "you keep your member number M-77" in html
+    assert 'you keep your member number <bdi dir="ltr">M-77</bdi>' in html
     assert "Renew my membership" in html
     assert f'name="consent_version" value="{renewal.consent_version}"' in html
 

@@ -35,7 +35,7 @@ def test_well_being_page_shows_urgent_help_first_then_sessions_and_resources(emp
     assert html.index("Need help now?") < html.index("Resilience circle")
     assert html.index("Resilience circle") < html.index("Breathing space")
     assert html.index("Employee Assistance Programme") < html.index("Crisis line")
-    assert '<a href="tel:+15550100">+1 (555) 0100</a>' in html
+    assert '<a href="tel:+15550100" dir="ltr">+1 (555) 0100</a>' in html
     assert "Old line" not in html
     assert "Policy clinic" not in html
     assert "Salary guide" not in html
