@@ -248,7 +248,7 @@ def test_a_partner_failing_more_often_than_celerys_default_retries_is_dead_after
     time.sleep(1.5)  # one more attempt would arrive now
     assert (notification.attempts, notification.last_error) == (
         6,
-        'attempt 6: webhook answered HTTP 503: Service Unavailable',
+        "attempt 6: webhook answered HTTP 503: Service Unavailable",
     )
     assert receiver.ids() == [notification.idempotency_key] * 6
     log = worker.log_path.read_text()
