@@ -260,6 +260,6 @@ def test_the_check_finds_english_in_every_english_email_kind(
         if not english_left(make_message(notification).body, "es")
     ]
 
-    # Every kind but the grace notice (written only by SCIM deprovisioning) is covered.
-    assert sorted(set(NotificationKind.values) - set(notifications)) == ["membership_grace"]
+    # Every kind is covered.
+    assert sorted(set(NotificationKind.values) - set(notifications)) == []
     assert silent == []
