@@ -16,7 +16,7 @@ from ..models import Event, Partner, Sponsorship
 from ..models.memberships import MEMBER_NUMBER_MAX_LENGTH
 from ..models.sponsorships import SHAREABLE_FIELDS
 from ..selectors.eligibility import seats_used
-from ..services.claims import seats_below_live_message
+from ..services.claims import SPONSORSHIP_EDITABLE_FIELDS, seats_below_live_message
 from ..services.events import EDITABLE_FIELDS
 
 
@@ -66,24 +66,7 @@ class SponsorshipAdminForm(forms.ModelForm):
 
     class Meta:
         model = Sponsorship
-        fields = (
-            "partner",
-            "name",
-            "slug",
-            "company",
-            "tier",
-            "description",
-            "seats",
-            "starts_on",
-            "ends_on",
-            "eligible_groups",
-            "uses_roster",
-            "requires_approval",
-            "contact_email",
-            "shared_fields",
-            "consent_text",
-            "consent_label",
-        )
+        fields = SPONSORSHIP_EDITABLE_FIELDS
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 
 from django.db import models, transaction
 
@@ -15,7 +16,10 @@ SECRET_PLACEHOLDER = "[secret]"  # noqa: S105 -- a label, not a password
 
 
 def audit_value(value):
-    """`value` as JSON: dates as ISO text, model instances as their primary key."""
+    """`value` as JSON: dates as ISO text, model instances as their primary key, decimals
+    (fees) as their exact text."""
+    if isinstance(value, Decimal):
+        return str(value)
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if hasattr(value, "pk"):

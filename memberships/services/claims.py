@@ -758,6 +758,8 @@ SPONSORSHIP_EDITABLE_FIELDS = (
     "shared_fields",
     "consent_text",
     "consent_label",
+    "fee",
+    "fee_currency",
 )
 
 

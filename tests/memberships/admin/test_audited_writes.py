@@ -245,3 +245,18 @@ def test_admin_action_counts_successes_and_names_each_failure(admin_client_sso):
     assert messages[0] == ("success", "1 approved.")
     assert [level for level, _text in messages[1:]] == ["error"]
     assert messages[1][1].startswith(str(active))
+
+
+def test_admin_sponsorship_fee_edit_is_saved_and_audited(admin_client_sso):
+    sponsorship = SponsorshipFactory()
+    url = reverse("admin:memberships_sponsorship_change", args=[sponsorship.pk])
+
+    response = admin_client_sso.post(
+        url, _sponsorship_form(sponsorship, fee="1200.00", fee_currency="EUR")
+    )
+
+    sponsorship.refresh_from_db()
+    assert response.status_code == 302
+    assert (str(sponsorship.fee), sponsorship.fee_currency) == ("1200.00", "EUR")
+    [entry] = AuditEntry.objects.filter(action="sponsorship_changed")
+    assert entry.changes == {"fee": [None, "1200.00"], "fee_currency": ["", "EUR"]}
