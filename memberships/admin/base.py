@@ -8,14 +8,9 @@ from ..exceptions import MembershipError
 
 
 class ServiceWritesAdmin(admin.ModelAdmin):
-    """Subclasses say which service saves and which deletes; the admin never calls
-    `obj.save()` or `obj.delete()` itself."""
-
-    def save_with_service(self, request, obj, fields: list[str]) -> None:
-        raise NotImplementedError
-
-    def delete_with_service(self, request, obj) -> None:
-        raise NotImplementedError
+    """Subclasses define `save_with_service(request, obj, fields)` (or their own `save_model`)
+    and `delete_with_service(request, obj)`; the admin never calls `obj.save()` or
+    `obj.delete()` itself."""
 
     def save_model(self, request, obj, form, change):
         fields = list(form.changed_data) if change else list(form.fields)

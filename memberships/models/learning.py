@@ -20,7 +20,8 @@ CODE_GROUP_LENGTH = 4
 
 
 def new_certificate_code() -> str:
-    """`XXXX-XXXX-XXXX-XXXX` from a 31-letter alphabet: about 79 bits, unguessable."""
+    """Four groups of four characters (`K7PQ-M2ZD-…`) from a 31-letter alphabet: about 79
+    bits, unguessable."""
     groups = (
         "".join(secrets.choice(CODE_ALPHABET) for _i in range(CODE_GROUP_LENGTH))
         for _g in range(CODE_GROUPS)
