@@ -185,6 +185,9 @@ def _grace_start(*, membership: Membership, code: str, actor_label: str) -> Elig
             "ends_at": grace.ends_at.isoformat(),
             "ends_at_display": _when(grace.ends_at, membership.user),
             "reason": reason,
+            # The e-mail states the reason again in its reader's language, from the code.
+            "reason_code": code,
+            "sponsorship_id": sponsorship.pk,
             "contact_email": sponsorship.contact_email,
         },
         key=f"membership:{membership.pk}:grace:{grace.pk}",

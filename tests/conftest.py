@@ -3,6 +3,8 @@
 import itertools
 
 import pytest
+from django.conf import settings as django_settings
+from django.utils import translation
 
 from portal.admin_site import SSO_SESSION_KEY
 from tests.factories import PartnerFactory, UserFactory
@@ -75,3 +77,11 @@ def employee_client(client, employee):
 def admin_client_sso(client, admin_user):
     sso_login(client, admin_user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _site_language_after_each_test():
+    """A page in another language leaves that language active in the thread (LocaleMiddleware
+    activates it and nothing resets it): start every test from the site's language."""
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)

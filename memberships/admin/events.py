@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ..csv_export import csv_download
-from ..enums import EventKind, EventStatus, RegistrationStatus
+from ..enums import LIVE_REGISTRATION_STATUSES, EventKind, EventStatus, RegistrationStatus
 from ..markdown import render_markdown
 from ..models import Event, Registration, Resource, Topic, UrgentHelpLine
 from ..selectors.admin import WAITLIST_PARAM, full_events_with_waitlists
@@ -226,6 +226,15 @@ class EventAdmin(ServiceWritesAdmin):
             notice = capacity_notice(event=obj, confirmed=confirmed)
             if notice:
                 messages.warning(request, notice)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Registrants must be told (cancel), never silently removed with the event.
+        if (
+            obj is not None
+            and obj.registrations.filter(status__in=LIVE_REGISTRATION_STATUSES).exists()
+        ):
+            return False
+        return super().has_delete_permission(request, obj)
 
     def delete_with_service(self, request, obj):
         event_delete(event=obj, actor=request.user)

@@ -529,6 +529,12 @@ def event_create(*, event: Event, actor, fields) -> Event:
 
 
 def event_delete(*, event: Event, actor) -> None:
+    """Delete an event nobody holds a place at. One with live registrations is refused:
+    cancelling it is what tells its registrants and removes it from their calendars."""
+    if event.registrations.filter(status__in=LIVE_REGISTRATION_STATUSES).exists():
+        raise InvalidEventChange(
+            _("People are registered for this event: cancel it instead, so they are told.")
+        )
     audited_delete(obj=event, actor=actor, noun="event")
 
 

@@ -5,6 +5,9 @@ import datetime
 from django import template
 from django.utils import formats, timezone
 
+from ..models import Sponsorship
+from ..selectors.eligibility import eligibility_reason
+
 register = template.Library()
 
 
@@ -32,3 +35,13 @@ def email_date(value) -> str:
     local = timezone.localtime(moment)
     zone = timezone.get_current_timezone_name()
     return f"{formats.date_format(local, 'j F Y, H:i')} ({zone})"
+
+
+@register.simple_tag
+def eligibility_reason_text(code: str, sponsorship_id: int, fallback: str = "") -> str:
+    """The plain-words eligibility reason in the active (the reader's) language; `fallback`
+    (the text stored when the e-mail was written) if the sponsorship is gone."""
+    sponsorship = Sponsorship.objects.filter(pk=sponsorship_id).first()
+    if sponsorship is None or not code:
+        return fallback
+    return eligibility_reason(code=code, sponsorship=sponsorship)

@@ -11,11 +11,15 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from memberships.enums import MembershipStatus
-from memberships.models import AuditEntry, Event, Partner, Resource, Topic
+from memberships.exceptions import InvalidEventChange
+from memberships.models import AuditEntry, Event, Partner, Registration, Resource, Topic
+from memberships.services.events import event_delete
 from memberships.services.partners import partner_authenticate
 from tests.factories import (
+    EventFactory,
     MembershipFactory,
     PartnerFactory,
+    RegistrationFactory,
     SponsorshipFactory,
 )
 
@@ -260,3 +264,19 @@ def test_admin_sponsorship_fee_edit_is_saved_and_audited(admin_client_sso):
     assert (str(sponsorship.fee), sponsorship.fee_currency) == ("1200.00", "EUR")
     [entry] = AuditEntry.objects.filter(action="sponsorship_changed")
     assert entry.changes == {"fee": [None, "1200.00"], "fee_currency": ["", "EUR"]}
+
+
+def test_admin_cannot_delete_an_event_people_are_registered_for(admin_client_sso):
+    event = EventFactory()
+    registration = RegistrationFactory(event=event)
+
+    page = admin_client_sso.get(reverse("admin:memberships_event_delete", args=[event.pk]))
+    posted = admin_client_sso.post(
+        reverse("admin:memberships_event_delete", args=[event.pk]), {"post": "yes"}
+    )
+
+    assert (page.status_code, posted.status_code) == (403, 403)
+    assert Registration.objects.get(pk=registration.pk).event == event
+    with pytest.raises(InvalidEventChange):
+        event_delete(event=event, actor=None)
+    assert Event.objects.filter(pk=event.pk).exists()
