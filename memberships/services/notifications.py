@@ -9,6 +9,7 @@ ends `dead` after NOTIFICATION_MAX_ATTEMPTS."""
 from __future__ import annotations
 
 import contextvars
+import functools
 import json
 import logging
 import os
@@ -29,7 +30,7 @@ from django.db import (
     connection,
     transaction,
 )
-from django.db.models import F, Q
+from django.db.models import Q
 from django.template import TemplateDoesNotExist
 from django.utils import timezone
 
@@ -177,10 +178,9 @@ class _LeaseKeeper:
             due = {pk: until for pk, until in self._held.items() if until - now < lease * 2 / 3}
         for pk, until in due.items():
             renewed = now + lease
-            with _bookkeeping():
-                is_renewed = Notification.objects.filter(pk=pk, locked_until=until).update(
-                    locked_until=renewed
-                )
+            is_renewed = Notification.objects.filter(pk=pk, locked_until=until).update(
+                locked_until=renewed
+            )
             if is_renewed:
                 with self._lock:
                     if pk in self._held:
@@ -191,21 +191,6 @@ class _LeaseKeeper:
 
 
 _lease_keeper = _LeaseKeeper()
-
-
-@contextmanager
-def _bookkeeping() -> Iterator[None]:
-    """A transaction for a worker's own records on a row (lease, attempt, outcome) whose
-    commit does not wait for the disk (PostgreSQL `synchronous_commit = off`, for this
-    transaction only). A database crash can lose the last fraction of a second of such
-    records, never the row itself (written durably with the change it reports): the row
-    is then sent again, with the same `webhook-id`, which is what at-least-once means.
-    Business writes keep synchronous commits."""
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        yield
 
 
 def notification_backoff_seconds(*, attempts: int) -> float:
@@ -255,22 +240,52 @@ def _send(notification: Notification) -> None:
     send_email(message, timeout)
 
 
+def _sql(statement: str) -> str:
+    """`statement` with {table} and {field_name} filled in from the model, quoted."""
+    return _sql_for(statement, connection.vendor)
+
+
+@functools.cache
+def _sql_for(statement: str, vendor: str) -> str:
+    quote = connection.ops.quote_name
+    names = {field.name: quote(field.column) for field in Notification._meta.concrete_fields}
+    filled = statement.format(table=quote(Notification._meta.db_table), **names)
+    return " ".join(filled.split())  # one line in logs and query captures
+
+
+def _db_datetime(value: datetime):
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+# The two statements every delivery runs, written out: the ORM spends longer building them
+# than the database spends running them (about 1 ms each against 0.3 ms), and they run once
+# per notification. UPDATE ... RETURNING needs PostgreSQL or SQLite 3.35+.
+CLAIM_SQL = """
+    UPDATE {table} SET {locked_until} = %s, {attempts} = {attempts} + 1
+    WHERE {id} = %s AND {status} IN (%s, %s) AND ({locked_until} IS NULL OR {locked_until} < %s)
+    RETURNING *
+"""
+PARTNER_SQL = f"SELECT * FROM {Partner._meta.db_table} WHERE id = %s"  # noqa: S608 -- a model name
+DELIVERED_SQL = """
+    UPDATE {table} SET {status} = %s, {delivered_at} = %s, {locked_until} = NULL, {last_error} = ''
+    WHERE {id} = %s
+"""
+
+
 def _claim(notification_id: int) -> tuple[Notification, datetime] | None:
-    """Take the lease on a sendable row and count the attempt, in one compare-and-set
-    update; None if someone else holds it, or the row is gone, delivered or dead."""
+    """Take the lease on a sendable row, count the attempt and read the row, in one
+    compare-and-set statement (committed at once); None if someone else holds it, or the
+    row is gone, delivered or dead."""
     now = timezone.now()
     locked_until = now + timedelta(seconds=settings.NOTIFICATION_LEASE_SECONDS)
-    with _bookkeeping():
-        claimed = (
-            Notification.objects.filter(pk=notification_id, status__in=SENDABLE_STATUSES)
-            .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
-            .update(locked_until=locked_until, attempts=F("attempts") + 1)
-        )
-        if claimed != 1:
-            return None
-        notification = Notification.objects.select_related("partner", "user").get(
-            pk=notification_id
-        )
+    params = [_db_datetime(locked_until), notification_id, *SENDABLE_STATUSES, _db_datetime(now)]
+    claimed = list(Notification.objects.raw(_sql(CLAIM_SQL), params))
+    if not claimed:
+        return None
+    [notification] = claimed
+    if notification.partner_id is not None:
+        # Read now, not lazily while sending: the partner's URL and secret as they are.
+        [notification.partner] = Partner.objects.raw(PARTNER_SQL, [notification.partner_id])
     return notification, locked_until
 
 
@@ -313,12 +328,9 @@ def notification_deliver(*, notification_id: int, attempt: int = 0) -> Notificat
         error = f"unexpected error ({type(exc).__name__}); see the worker log"
         return _record_failure(notification, attempts=attempts, error=error, is_final=True)
     now = timezone.now()
-    with _bookkeeping():
-        Notification.objects.filter(pk=notification.pk).update(
-            status=NotificationStatus.DELIVERED,
-            delivered_at=now,
-            locked_until=None,
-            last_error="",
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _sql(DELIVERED_SQL), [NotificationStatus.DELIVERED, _db_datetime(now), notification.pk]
         )
     notification.status, notification.delivered_at = NotificationStatus.DELIVERED, now
     notification.locked_until, notification.last_error = None, ""
@@ -342,15 +354,14 @@ def _record_failure(
         notification.next_attempt_at = now + timedelta(
             seconds=notification_backoff_seconds(attempts=attempts)
         )
-    # Committed here: the record survives the retry exception raised afterwards.
-    with _bookkeeping():
-        Notification.objects.filter(pk=notification.pk).update(
-            status=notification.status,
-            attempts=attempts,
-            last_error=notification.last_error,
-            locked_until=None,
-            next_attempt_at=notification.next_attempt_at,
-        )
+    # One statement, committed at once: the record survives the retry raised afterwards.
+    Notification.objects.filter(pk=notification.pk).update(
+        status=notification.status,
+        attempts=attempts,
+        last_error=notification.last_error,
+        locked_until=None,
+        next_attempt_at=notification.next_attempt_at,
+    )
     logger.warning(
         "notification %s %s after attempt %s: %s",
         notification.pk,

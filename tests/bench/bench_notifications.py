@@ -5,7 +5,10 @@ no-op ceiling of the same worker on the same Redis, measured in the same run.
         [--concurrency 1 4] [--count 1000] [--writers 4] [--rate 50] [--duration 20]
 
 For each worker concurrency, one worker process (prefork, prefetch 1, late acks: the shipped
-settings) runs three phases:
+settings) runs four phases:
+- backlog: `--count` webhook notifications written while no worker runs (their tasks wait in
+  Redis), then the worker starts; delivery throughput from the first receipt to the last.
+  This is the worker's own rate, with the machine to itself;
 - no-op: `--count` tasks that do nothing, on the notifications queue; throughput from the
   first publish until the queue is empty and every message acknowledged (the ceiling);
 - burst: `--count` webhook notifications written as fast as `--writers` threads can (each in
@@ -122,6 +125,18 @@ class Bench:
         elapsed = time.monotonic() - started
         client.close()
         return Phase(throughput=self.args.count / elapsed, sent=self.args.count)
+
+    def backlog(self, partner, start_worker) -> Phase:
+        """Write --count notifications with no worker running, then start it: the rate at
+        which it empties the queue, from the first receipt to the last."""
+        prefix = self._prefix("backlog")
+        keys = {self._write(partner, f"{prefix}{n}")[0] for n in range(self.args.count)}
+        start_worker()
+        phase = self._collect(dict.fromkeys(keys, 0.0), duration_from=0.0)
+        received_at = sorted(at for _key, at in self.receiver.receipts(keys))
+        phase.throughput = (len(received_at) - 1) / (received_at[-1] - received_at[0])
+        phase.p50_ms = phase.p95_ms = 0.0  # waiting in the queue is the point: no latency
+        return phase
 
     def burst(self, partner) -> Phase:
         count, writers = self.args.count, self.args.writers
@@ -271,16 +286,20 @@ def main() -> None:
                 env=worker_env(
                     database_name=database,
                     broker_url=redis.url,
+                    # The shipped log level: the worker says " ready." at INFO.
                     var_dir=workdir / "var",
-                    LOG_LEVEL="WARNING",
                 ),
                 log_path=workdir / f"worker-{concurrency}.log",
                 concurrency=concurrency,
                 include=("tests.bench.noop_tasks",),
             )
-            worker.start()
             try:
-                phases = (bench.noop(), bench.burst(partner), bench.steady(partner))
+                phases = (
+                    bench.backlog(partner, worker.start),
+                    bench.noop(),
+                    bench.burst(partner),
+                    bench.steady(partner),
+                )
                 rows.append((concurrency, *phases))
             finally:
                 worker.stop()
@@ -300,20 +319,21 @@ def print_table(args, rows) -> None:
         f"({args.writers} writer threads); steady {args.rate}/s for {args.duration} s\n"
     )
     print(
-        "| worker concurrency | no-op ceiling | burst: written/s | burst: delivered/s "
-        "| burst: % of ceiling | burst p50 / p95 | steady rate | steady p50 / p95 "
-        "| received, duplicates |"
+        "| worker concurrency | no-op ceiling | backlog: delivered/s | backlog: % of ceiling "
+        "| burst: written/s | burst: delivered/s | burst p50 / p95 | steady rate "
+        "| steady p50 / p95 | received, duplicates |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
-    for concurrency, noop, burst, steady in rows:
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for concurrency, backlog, noop, burst, steady in rows:
+        phases = (backlog, burst, steady)
         print(
-            f"| {concurrency} | {noop.throughput:.0f}/s | {burst.rate:.0f}/s "
-            f"| {burst.throughput:.0f}/s "
-            f"| {burst.throughput / noop.throughput:.0%} "
+            f"| {concurrency} | {noop.throughput:.0f}/s | {backlog.throughput:.0f}/s "
+            f"| {backlog.throughput / noop.throughput:.0%} "
+            f"| {burst.rate:.0f}/s | {burst.throughput:.0f}/s "
             f"| {burst.p50_ms:.0f} / {burst.p95_ms:.0f} ms | {steady.rate:.1f}/s "
             f"| {steady.p50_ms:.0f} / {steady.p95_ms:.0f} ms "
-            f"| {burst.received + steady.received}/{burst.sent + steady.sent}, "
-            f"{burst.duplicates + steady.duplicates} |"
+            f"| {sum(p.received for p in phases)}/{sum(p.sent for p in phases)}, "
+            f"{sum(p.duplicates for p in phases)} |"
         )
 
 
