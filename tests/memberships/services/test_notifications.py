@@ -17,7 +17,7 @@ from memberships.enums import (
     PartnerChannels,
 )
 from memberships.exceptions import DeliveryFailed, DeliveryRejected
-from memberships.models import Notification
+from memberships.models import Notification, Partner
 from memberships.services.notifications import (
     NotificationRetry,
     notification_backoff_seconds,
@@ -552,22 +552,36 @@ def test_notification_deliver_counts_the_attempt_when_it_takes_the_lease(
     assert (notification.status, notification.attempts) == (NotificationStatus.DELIVERED, 3)
 
 
-def test_notification_deliver_runs_three_statements_whatever_the_partner(
-    webhook_partner, fake_webhook
-):
-    fake_webhook()
+def test_notification_deliver_runs_two_statements(webhook_partner, fake_webhook):
+    fake = fake_webhook()
     notification = make_webhook_notification(webhook_partner)
 
     with CaptureQueriesContext(connection) as queries:
         notification_deliver(notification_id=notification.pk, attempt=0)
 
-    # Claim and read back in one statement, the partner as it is now, the outcome: no
-    # transaction around them (each commits on its own), nothing read twice.
+    # The claim reads back the row and the partner's URL and secret as they are now; then
+    # the outcome. No transaction around them (each commits on its own).
     sqls = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
-    assert [sql.split(" ")[0] for sql in sqls] == ["UPDATE", "SELECT", "UPDATE"]
-    assert sqls[0].endswith("RETURNING *")
-    assert "FROM memberships_partner WHERE id = " in sqls[1]
-    assert "\"status\" = 'delivered'" in sqls[2]
+    assert [sql.split(" ")[0] for sql in sqls] == ["UPDATE", "UPDATE"]
+    assert '"webhook_secret" FROM "memberships_partner"' in sqls[0]
+    assert "\"status\" = 'delivered'" in sqls[1]
+    [(url, secret, *_rest)] = fake.calls
+    assert (url, secret) == (webhook_partner.webhook_url, webhook_partner.webhook_secret)
+
+
+def test_notification_deliver_sends_to_the_partners_address_as_it_is_now(
+    webhook_partner, fake_webhook
+):
+    fake = fake_webhook()
+    notification = make_webhook_notification(webhook_partner)
+    Partner.objects.filter(pk=webhook_partner.pk).update(
+        webhook_url="https://new.partner.example.org/hooks", webhook_secret="whsec_bmV3"
+    )
+
+    notification_deliver(notification_id=notification.pk, attempt=0)
+
+    [(url, secret, *_rest)] = fake.calls
+    assert (url, secret) == ("https://new.partner.example.org/hooks", "whsec_bmV3")
 
 
 @pytest.mark.django_db(transaction=True)
