@@ -215,6 +215,32 @@ def test_a_worker_keeps_its_database_connection_between_deliveries(
     assert open_connections == 1  # the worker's one process, idle between tasks
 
 
+def test_a_database_connection_cut_between_deliveries_costs_a_retry_not_a_notification(
+    make_worker, receiver, webhook_partner
+):
+    # A busy worker skips Django's per-task health check on a connection it used moments
+    # ago; when that connection was cut in between, the next delivery's first query fails
+    # and the task must retry on a new connection.
+    worker = make_worker()
+    first = notify(webhook_partner, 1)
+    assert wait_until(lambda: status_of(first) == "delivered", timeout=30)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            [connection.settings_dict["NAME"]],
+        )
+        [(cut,)] = cursor.fetchall()
+
+    second = notify(webhook_partner, 2)
+
+    assert cut >= 1
+    assert wait_until(lambda: status_of(second) == "delivered", timeout=30)
+    assert receiver.ids() == [first.idempotency_key, second.idempotency_key]
+    assert second.attempts == 1  # the claim that failed with the connection counted nothing
+    assert "OperationalError" in worker.log_path.read_text()
+
+
 def test_two_workers_never_send_a_row_whose_first_send_is_still_in_flight(
     make_worker, receiver, webhook_partner
 ):
