@@ -475,19 +475,20 @@ def notification_create(
         )
     if not to_email and channel == NotificationChannel.EMAIL:
         to_email = partner.operations_email if partner is not None else user.email
-    with transaction.atomic():
-        notification, created = Notification.objects.get_or_create(
-            idempotency_key=idempotency_key,
-            defaults={
-                "kind": kind,
-                "recipient": recipient,
-                "channel": channel,
-                "partner": partner,
-                "user": user,
-                "to_email": to_email,
-                "payload": payload,
-            },
-        )
+    # get_or_create inserts in a savepoint of its own: a concurrent twin's row is found, and
+    # the caller's transaction survives the unique violation.
+    notification, created = Notification.objects.get_or_create(
+        idempotency_key=idempotency_key,
+        defaults={
+            "kind": kind,
+            "recipient": recipient,
+            "channel": channel,
+            "partner": partner,
+            "user": user,
+            "to_email": to_email,
+            "payload": payload,
+        },
+    )
     if created:
         transaction.on_commit(lambda: _enqueue(notification.pk))
     return notification
