@@ -270,9 +270,9 @@ def _db_datetime(value: datetime):
 # The two statements every delivery runs, written out: the ORM spends longer building them
 # than the database spends running them (about 1 ms each against 0.3 ms), and they run once
 # per notification. UPDATE ... RETURNING needs PostgreSQL or SQLite 3.35+.
-# The claim reads back the row and what sending needs of its partner (URL and secret as
-# they are now), in the same statement.
-PARTNER_FIELDS = ("webhook_url", "webhook_secret")
+# The claim reads back the row and what sending needs of its partner (webhook URL and
+# secret as they are now, the language of its e-mails), in the same statement.
+PARTNER_FIELDS = ("webhook_url", "webhook_secret", "language")
 PARTNER_PREFIX = "partner__"
 CLAIM_SQL = """
     UPDATE {table} SET {locked_until} = %s, {attempts} = {attempts} + 1
