@@ -253,11 +253,9 @@ def send_webhook(
     except HTTPError as exc:
         raise _connection_failure(exc) from exc
     status = response.status
-    try:
-        # Read (and drop) the answer so that the connection can carry the next webhook.
-        response.drain_conn()
-    except HTTPError:
-        pass  # the status is what counts; the connection is closed, not reused
+    # Read and drop the answer, so the connection can carry the next webhook (a read error
+    # is swallowed there: the status is what counts, and that connection is not reused).
+    response.drain_conn()
     if 200 <= status < 300:
         return status
     try:

@@ -24,17 +24,23 @@ from . import celery_signals  # noqa: E402, F401 -- connects the receivers
 RECENTLY_USED_SECONDS = 5.0
 
 
+def _worker_connections(sender) -> list:
+    """The database connections of this worker thread; none for a task run in-process
+    (tests): the caller's connection and transaction stay as they are."""
+    if sender is not None and getattr(sender.request, "is_eager", False):
+        return []
+    from django.db import connections  # noqa: PLC0415 -- Django is set up by now
+
+    return connections.all(initialized_only=True)
+
+
 @signals.task_prerun.connect
 def close_old_database_connections(sender=None, **kwargs) -> None:
     """Database connections in workers live like a web request's: reused across tasks, and
     closed only when broken or older than CONN_MAX_AGE. (Celery's Django fixup would close
     them around every task; CELERY_DB_REUSE_MAX in settings turns that off.)"""
-    if sender is not None and getattr(sender.request, "is_eager", False):
-        return  # in-process (tests): the caller's connection and transaction stay as they are
-    from django.db import connections  # noqa: PLC0415 -- Django is set up by now
-
     now = time.monotonic()
-    for conn in connections.all(initialized_only=True):
+    for conn in _worker_connections(sender):
         conn.close_if_unusable_or_obsolete()
         if now - getattr(conn, "portal_task_ended_at", float("-inf")) < RECENTLY_USED_SECONDS:
             conn.health_check_done = True
@@ -43,11 +49,7 @@ def close_old_database_connections(sender=None, **kwargs) -> None:
 @signals.task_postrun.connect
 def note_database_connections_in_use(sender=None, **kwargs) -> None:
     """Close a connection the task left broken; note when the others were last used."""
-    if sender is not None and getattr(sender.request, "is_eager", False):
-        return
-    from django.db import connections  # noqa: PLC0415 -- Django is set up by now
-
-    for conn in connections.all(initialized_only=True):
+    for conn in _worker_connections(sender):
         conn.close_if_unusable_or_obsolete()
         if conn.connection is not None:
             conn.portal_task_ended_at = time.monotonic()

@@ -240,14 +240,10 @@ def _send(notification: Notification) -> None:
     send_email(message, timeout)
 
 
+@functools.cache  # one process, one database: the same text every time
 def _sql(statement: str) -> str:
     """`statement` with {table}, {field_name} and {partner_columns} filled in from the
     models, quoted."""
-    return _sql_for(statement, connection.vendor)
-
-
-@functools.cache
-def _sql_for(statement: str, vendor: str) -> str:
     quote = connection.ops.quote_name
     names = {field.name: quote(field.column) for field in Notification._meta.concrete_fields}
     partner_table = quote(Partner._meta.db_table)
