@@ -26,6 +26,14 @@ EVENTS_IN_CHOOSER = 50
 REGISTRANTS_PER_PAGE = 100
 
 
+def _say_recorded(request, result) -> None:
+    messages.success(
+        request,
+        _("Recorded %(recorded)s marks; %(unchanged)s were already so.")
+        % {"recorded": result.recorded, "unchanged": len(result.unchanged)},
+    )
+
+
 @admin.register(Attendance)
 class AttendanceAdmin(admin.ModelAdmin):
     list_display = ("attendee", "event", "status", "source", "marked_at")
@@ -129,11 +137,7 @@ class AttendanceAdmin(admin.ModelAdmin):
             except MembershipError as error:
                 messages.error(request, str(error))
             else:
-                messages.success(
-                    request,
-                    _("Recorded %(recorded)s marks; %(unchanged)s were already so.")
-                    % {"recorded": result.recorded, "unchanged": len(result.unchanged)},
-                )
+                _say_recorded(request, result)
                 return HttpResponseRedirect(request.get_full_path())
         context = self._context(
             request,
@@ -168,11 +172,7 @@ class AttendanceAdmin(admin.ModelAdmin):
             except MembershipError as error:
                 messages.error(request, str(error))
             else:
-                messages.success(
-                    request,
-                    _("Recorded %(recorded)s marks; %(unchanged)s were already so.")
-                    % {"recorded": result.recorded, "unchanged": len(result.unchanged)},
-                )
+                _say_recorded(request, result)
                 if result.unmatched_emails:
                     messages.warning(
                         request,

@@ -306,52 +306,18 @@ def registration_cancel(*, registration: Registration, actor, reason: str = "") 
     )
 
 
-@transaction.atomic
-def registrations_cancel_members_only(*, user, partner, reason: str, now=None) -> list:
-    """Cancel `user`'s live registrations for future members-only events of `partner` once
-    they hold no active membership with it. Runs inside the caller's transaction (the
-    membership change); locks each event row after the membership rows (the lock order)."""
-    if membership_is_active(user=user, partner=partner):
-        return []
-    now = now or timezone.now()
-    live = (
-        Registration.objects.filter(
-            user=user,
-            status__in=LIVE_REGISTRATION_STATUSES,
-            event__partner=partner,
-            event__is_members_only=True,
-            event__status=EventStatus.PUBLISHED,
-            event__starts_at__gt=now,
-        )
-        .order_by("event_id", "pk")
-        .values_list("pk", "event_id")
-    )
-    cancelled = []
-    for registration_id, event_id in list(live):
-        event = event_lock(event_id=event_id)
-        registration = Registration.objects.select_related("user").get(pk=registration_id)
-        if registration.is_live:
-            cancelled.append(
-                _registration_cancel_locked(
-                    event=event,
-                    registration=registration,
-                    actor=None,
-                    by=CANCELLED_BY_PORTAL,
-                    reason=reason,
-                )
-            )
-    return cancelled
-
-
-def registrations_cancel_future_for_user(*, user, reason: str = "") -> list[Registration]:
-    """Cancel every live registration of `user` for events not yet started (someone leaving
-    the company), e-mailing them and promoting each event's waitlist, inside the caller's
-    transaction. Locks the events one by one in id order. Idempotent."""
-    now = timezone.now()
+def _registrations_cancel_future(*, user, reason: str, now, **event_lookups) -> list:
+    """Cancel `user`'s live registrations for events starting after `now` (and matching
+    `event_lookups`, Registration filters such as `event__partner=`), e-mailing them and
+    promoting each event's waitlist. Locks the events one by one in id order, then cancels
+    what is still live under the lock."""
     event_ids = sorted(
         set(
             Registration.objects.filter(
-                user=user, status__in=LIVE_REGISTRATION_STATUSES, event__starts_at__gt=now
+                user=user,
+                status__in=LIVE_REGISTRATION_STATUSES,
+                event__starts_at__gt=now,
+                **event_lookups,
             ).values_list("event_id", flat=True)
         )
     )
@@ -371,6 +337,29 @@ def registrations_cancel_future_for_user(*, user, reason: str = "") -> list[Regi
                 )
             )
     return cancelled
+
+
+@transaction.atomic
+def registrations_cancel_members_only(*, user, partner, reason: str, now=None) -> list:
+    """Cancel `user`'s live registrations for future members-only events of `partner` once
+    they hold no active membership with it. Runs inside the caller's transaction (the
+    membership change); locks each event row after the membership rows (the lock order)."""
+    if membership_is_active(user=user, partner=partner):
+        return []
+    return _registrations_cancel_future(
+        user=user,
+        reason=reason,
+        now=now or timezone.now(),
+        event__partner=partner,
+        event__is_members_only=True,
+        event__status=EventStatus.PUBLISHED,
+    )
+
+
+def registrations_cancel_future_for_user(*, user, reason: str = "") -> list[Registration]:
+    """Cancel every live registration of `user` for events not yet started (someone leaving
+    the company), inside the caller's transaction. Idempotent."""
+    return _registrations_cancel_future(user=user, reason=reason, now=timezone.now())
 
 
 # Admin changes ----------------------------------------------------------------------------
